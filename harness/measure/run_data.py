@@ -1,0 +1,123 @@
+"""Load a run directory (see docs/contracts.md) into pandas DataFrames."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+REQUEST_COLUMNS = [
+    "ts_start", "ts_end", "latency_ms", "status", "ok", "error", "tenant", "task",
+    "request_id", "llm_calls", "cost_usd", "degraded", "model", "attack_id",
+    "attack_category", "leaked_canaries", "user",
+]
+LLM_CALL_COLUMNS = [
+    "ts", "request_id", "correlation_id", "tenant", "model", "region", "stream", "status",
+    "error_type", "input_tokens", "output_tokens", "cache_creation_input_tokens",
+    "cache_read_input_tokens", "cost_usd", "latency_ms", "stop_reason", "tool_calls", "upstream",
+]
+TOOL_CALL_COLUMNS = [
+    "ts", "tool", "tenant", "requested_tenant", "correlation_id", "authorized", "status",
+    "latency_ms",
+]
+FAULT_COLUMNS = ["ts", "event", "index", "kind", "target", "params", "at_s", "for_s", "error"]
+
+
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    """Rows of a JSON-lines file; a torn last line (the writer was killed) is skipped."""
+    rows: list[dict[str, Any]] = []
+    if not path.exists():
+        return rows
+    with path.open(encoding="utf-8") as fh:
+        for line in fh:
+            line = line.strip()
+            if not line:
+                continue
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError:
+                continue
+    return rows
+
+
+def _frame(rows: list[dict[str, Any]], columns: list[str]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows)
+    for column in columns:
+        if column not in frame.columns:
+            frame[column] = None
+    return frame
+
+
+def _read_many(run_dir: Path, stem: str) -> list[dict[str, Any]]:
+    """`stem.jsonl` plus `stem.*.jsonl` (one per Locust worker), in name order."""
+    rows: list[dict[str, Any]] = []
+    for path in sorted(run_dir.glob(f"{stem}.jsonl")) + sorted(run_dir.glob(f"{stem}.*.jsonl")):
+        rows.extend(read_jsonl(path))
+    return rows
+
+
+@dataclass
+class RunData:
+    """Everything a run recorded, as DataFrames (empty frames keep their columns)."""
+
+    run_dir: Path | None
+    requests: pd.DataFrame
+    llm_calls: pd.DataFrame
+    tool_calls: pd.DataFrame
+    faults: pd.DataFrame
+    run: dict[str, Any] = field(default_factory=dict)
+    slo: dict[str, Any] | None = None
+
+    @classmethod
+    def from_records(
+        cls,
+        requests: list[dict[str, Any]],
+        llm_calls: list[dict[str, Any]] | None = None,
+        tool_calls: list[dict[str, Any]] | None = None,
+        faults: list[dict[str, Any]] | None = None,
+        run: dict[str, Any] | None = None,
+    ) -> RunData:
+        return cls(
+            run_dir=None,
+            requests=_frame(requests, REQUEST_COLUMNS),
+            llm_calls=_frame(llm_calls or [], LLM_CALL_COLUMNS),
+            tool_calls=_frame(tool_calls or [], TOOL_CALL_COLUMNS),
+            faults=_frame(faults or [], FAULT_COLUMNS),
+            run=run or {},
+        )
+
+    def fault_windows(self) -> list[tuple[float, float, str]]:
+        """(start, end, label) of each applied fault, in epoch seconds; open ones end at run end."""
+        if self.faults.empty:
+            return []
+        applied: dict[int, tuple[float, str]] = {}
+        windows: list[tuple[float, float, str]] = []
+        for row in self.faults.sort_values("ts").to_dict("records"):
+            label = f"{row.get('kind')}@{row.get('target')}"
+            if row["event"] == "applied":
+                applied[int(row["index"])] = (float(row["ts"]), label)
+            elif row["event"] in ("reverted", "revert_failed") and int(row["index"]) in applied:
+                start, label = applied.pop(int(row["index"]))
+                windows.append((start, float(row["ts"]), label))
+        end = float(self.run.get("ended") or self.requests["ts_end"].max() or 0.0)
+        for start, label in applied.values():
+            windows.append((start, end, label))
+        return sorted(windows)
+
+
+def load_run(run_dir: str | Path) -> RunData:
+    """Read a run directory; missing files give empty frames, so a killed run still loads."""
+    run_dir = Path(run_dir)
+    run_path, slo_path = run_dir / "run.json", run_dir / "slo.json"
+    return RunData(
+        run_dir=run_dir,
+        requests=_frame(_read_many(run_dir, "requests"), REQUEST_COLUMNS),
+        llm_calls=_frame(_read_many(run_dir, "llm_calls"), LLM_CALL_COLUMNS),
+        tool_calls=_frame(_read_many(run_dir, "tool_calls"), TOOL_CALL_COLUMNS),
+        faults=_frame(read_jsonl(run_dir / "faults.jsonl"), FAULT_COLUMNS),
+        run=json.loads(run_path.read_text()) if run_path.exists() else {},
+        slo=json.loads(slo_path.read_text()) if slo_path.exists() else None,
+    )

@@ -1,0 +1,26 @@
+"""Loopback helpers shared by every server the harness starts."""
+
+from __future__ import annotations
+
+import socket
+
+LOOPBACK = "127.0.0.1"
+
+
+def free_port(host: str = LOOPBACK) -> int:
+    """A port that is free on `host` right now (the OS picks it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def announce(host: str, port: int) -> None:
+    """Print the line every `harness serve ...` command starts with; supervisors parse it."""
+    print(f"listening on http://{host}:{port}", flush=True)
+
+
+def require_loopback(host: str) -> None:
+    """Refuse to bind or target anything but loopback: load and faults stay on this machine."""
+    if host in ("localhost", "::1") or host.startswith("127."):
+        return
+    raise ValueError(f"host {host!r} is not a loopback address (127.0.0.0/8, localhost, ::1)")

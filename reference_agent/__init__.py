@@ -1,0 +1,1 @@
+"""Reference agent: the book demo agent (naive) and its production form (hardened)."""
