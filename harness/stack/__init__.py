@@ -1,0 +1,1 @@
+"""Stacks that run the agent under test and its dependencies."""
