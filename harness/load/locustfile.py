@@ -1,0 +1,149 @@
+"""The harness's locustfile: tenant-bound users sending the task mix (and attacks) to /v1/chat.
+
+Run by `LoadRunner`; reads its `LoadConfig` from the JSON file named by `HARNESS_LOAD_CONFIG`.
+Each user gets a global index, a tenant (round-robin over the sorted tenants, rotated by the
+seed) and its own RNG seeded by (seed, index): the whole conversation is reproducible.
+Task choice uses that RNG rather than Locust's `@task` weights (which draw from the global
+`random`), so the mix is both weighted and deterministic.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import random
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from locust import events, task
+from locust.contrib.fasthttp import FastHttpUser
+
+from harness.load.attacks import load_corpus
+from harness.load.config import CONFIG_ENV, WORKER_ENV, WORKERS_ENV, LoadConfig
+from harness.load.recorder import LeakDetector, Recorder, build_record, error_text
+from harness.load.tasks import Message, TaskContext, attack, build_message
+
+SESSION_TURNS = 5  # a user starts a new conversation every this many messages
+
+
+def _read_config() -> LoadConfig:
+    path = os.environ.get(CONFIG_ENV)
+    if not path:
+        raise RuntimeError(f"set {CONFIG_ENV} to the path of a LoadConfig JSON file")
+    return LoadConfig.read(path)
+
+
+CONFIG = _read_config()
+CORPUS = load_corpus()
+DETECTOR = LeakDetector(CONFIG.canaries, CONFIG.tenants)
+TENANT_ORDER = sorted(CONFIG.tenants)
+WORKER_INDEX = int(os.environ.get(WORKER_ENV, "0"))
+WORKER_COUNT = max(1, int(os.environ.get(WORKERS_ENV, "1")))
+_local_users = itertools.count()
+_recorder: Recorder | None = None
+
+
+def _records_path() -> Path:
+    name = f"requests.w{WORKER_INDEX}.jsonl" if WORKER_ENV in os.environ else "requests.jsonl"
+    return CONFIG.records_dir / name
+
+
+def recorder() -> Recorder:
+    """This process's recorder, opened on first use (the master never sends requests)."""
+    global _recorder
+    if _recorder is None:
+        _recorder = Recorder(_records_path())
+    return _recorder
+
+
+@events.quitting.add_listener
+def _close_recorder(**_: Any) -> None:
+    if _recorder is not None:
+        _recorder.close()
+
+
+class AgentUser(FastHttpUser):
+    """One end user of one tenant, chatting with the agent under test."""
+
+    network_timeout = CONFIG.request_timeout_s
+    connection_timeout = CONFIG.request_timeout_s
+    max_redirects = 0  # one record = one HTTP exchange
+
+    def __init__(self, environment: Any) -> None:
+        super().__init__(environment)
+        # Workers interleave indices so tenants stay round-robin across the whole run.
+        self.index = next(_local_users) * WORKER_COUNT + WORKER_INDEX
+        self.tenant = TENANT_ORDER[(self.index + CONFIG.seed) % len(TENANT_ORDER)]
+        self.api_key = CONFIG.tenants[self.tenant]
+        self.rng = random.Random(f"{CONFIG.seed}:{self.index}")
+        self.ctx = TaskContext(
+            tenant=self.tenant,
+            tenants=TENANT_ORDER,
+            order_ids=CONFIG.order_ids,
+            customer_ids=CONFIG.customer_ids,
+        )
+        self.sent = 0
+        self._names = list(CONFIG.mix)
+        self._weights = [CONFIG.mix[n] for n in self._names]
+        spec = CONFIG.attacks
+        self._attack_ratio = 0.0
+        self._attack_categories: set[str] | None = None
+        if spec is not None and (spec.tenants is None or self.tenant in spec.tenants):
+            self._attack_ratio = spec.ratio
+            self._attack_categories = set(spec.categories) if spec.categories else None
+
+    def wait_time(self) -> float:
+        think = CONFIG.think_time_s
+        return self.rng.uniform(0.5 * think, 1.5 * think) if think > 0 else 0.0
+
+    def next_message(self) -> Message:
+        if self._attack_ratio and self.rng.random() < self._attack_ratio:
+            return attack(self.rng, self.ctx, CORPUS, self._attack_categories)
+        name = self.rng.choices(self._names, self._weights)[0]
+        return build_message(name, self.rng, self.ctx)
+
+    @task
+    def send(self) -> None:
+        message = self.next_message()
+        session = f"{self.tenant}-u{self.index}-s{self.sent // SESSION_TURNS}"
+        self.sent += 1
+        request_id = uuid.uuid4().hex
+        stats_name = (
+            f"attack:{message.attack.category}" if message.attack else message.task
+        )
+        ts_start = time.time()
+        started = time.perf_counter()
+        with self.client.post(
+            CONFIG.chat_path,
+            json={"message": message.text, "session_id": session},
+            headers={"x-api-key": self.api_key, "x-request-id": request_id},
+            name=stats_name,
+            catch_response=True,
+        ) as response:
+            latency_ms = (time.perf_counter() - started) * 1000.0
+            if not CONFIG.record:
+                return
+            status = int(response.status_code or 0)
+            content = response.content if status else None
+            reply = content.decode("utf-8", "replace") if content else None
+            record = build_record(
+                ts_start=ts_start,
+                ts_end=ts_start + latency_ms / 1000.0,
+                latency_ms=latency_ms,
+                status=status,
+                error=error_text(status, getattr(response, "error", None), reply),
+                tenant=self.tenant,
+                task=message.task,
+                user=self.index,
+                headers=response.headers,
+                reply=reply,
+                detector=DETECTOR,
+                attack_id=message.attack.id if message.attack else None,
+                attack_category=message.attack.category if message.attack else None,
+                client_request_id=request_id,
+            )
+            recorder().write(record)
+            if record["leaked_canaries"]:
+                response.failure(f"leaked canaries: {record['leaked_canaries']}")
