@@ -1,0 +1,166 @@
+"""Checks that span several keys of a scenario, run on the raw YAML data.
+
+Each check validates only the pieces it needs, on its own, and skips a piece that is broken
+(the schema pass reports that one). So a file with a typo in `load` still gets its SLO names
+and fault windows checked: the user sees every problem in one go.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from harness.scenario.duration import format_duration, parse_duration
+from harness.scenario.fault_specs import DeployFault, FaultSpec, fault_adapter
+from harness.scenario.schema import PROFILES, REFERENCE_TENANTS, AgentSpec, LoadSpec
+
+Path = tuple[str | int, ...]
+Issue = tuple[Path, str]
+
+
+def check(raw: dict[Any, Any]) -> list[Issue]:
+    agent = _model(AgentSpec, raw.get("agent", {}))
+    load = _model(LoadSpec, raw.get("load", {}))
+    faults = list(_faults(raw))
+    issues: list[Issue] = []
+    issues += _fault_windows(raw, faults)
+    issues += _fault_targets(agent, faults)
+    issues += _slos(raw)
+    issues += _agent_flags(agent, faults)
+    issues += _tenants(agent, load)
+    issues += _expect(raw, agent)
+    return issues
+
+
+def _model(model: type[BaseModel], value: Any) -> Any:
+    try:
+        return model.model_validate(value)
+    except ValidationError:
+        return None
+
+
+def _faults(raw: dict[Any, Any]) -> Iterator[tuple[int, FaultSpec]]:
+    entries = raw.get("faults")
+    if not isinstance(entries, list):
+        return
+    for index, entry in enumerate(entries):
+        try:
+            yield index, fault_adapter.validate_python(entry)
+        except ValidationError:
+            continue
+
+
+def _fault_windows(raw: dict[Any, Any], faults: list[tuple[int, FaultSpec]]) -> list[Issue]:
+    try:
+        duration = parse_duration(raw.get("duration"))
+    except ValueError:
+        return []
+    issues: list[Issue] = []
+    span = format_duration(duration)
+    for index, fault in faults:
+        if fault.at >= duration:
+            issues.append((("faults", index, "at"),
+                           f"starts at {format_duration(fault.at)}, not before the end of the "
+                           f"scenario (duration {span})"))
+        elif fault.end() > duration + 1e-9:
+            issues.append((("faults", index, "for"),
+                           f"ends at {format_duration(fault.end())} (at + for), after the end of "
+                           f"the scenario (duration {span}); shorten `for` or omit it "
+                           "(active until the end)"))
+    return issues
+
+
+def _fault_targets(agent: AgentSpec | None, faults: list[tuple[int, FaultSpec]]) -> list[Issue]:
+    if agent is None or agent.kind == "reference":
+        return []
+    issues: list[Issue] = []
+    for index, fault in faults:
+        if fault.family != "process" or fault.target != "agent":
+            continue
+        if agent.kind == "url":
+            issues.append((("faults", index, "target"),
+                           f"kind {fault.kind!r} needs a process the harness started; "
+                           "`agent.url` is already running"))
+        elif isinstance(fault, DeployFault):
+            issues.append((("faults", index, "kind"),
+                           "kind 'deploy' restarts the reference agent with flag overrides; "
+                           "not available with `agent.command`"))
+    return issues
+
+
+def _slos(raw: dict[Any, Any]) -> list[Issue]:
+    slos = raw.get("slos")
+    parse_slo = _optional("harness.slo", "parse_slo")
+    if not isinstance(slos, dict) or parse_slo is None:
+        return []
+    from harness.errors import SLOError
+
+    issues: list[Issue] = []
+    for name, objective in slos.items():
+        if not isinstance(name, str) or not isinstance(objective, str):
+            continue  # the schema pass reports the type
+        try:
+            parse_slo(name, objective)
+        except (SLOError, ValueError) as exc:
+            issues.append((("slos", name), str(exc)))
+    return issues
+
+
+def _agent_flags(agent: AgentSpec | None, faults: list[tuple[int, FaultSpec]]) -> list[Issue]:
+    parse_overrides = _optional("reference_agent.config", "parse_overrides")
+    if parse_overrides is None:
+        return []
+    overrides: list[tuple[Path, dict[str, Any]]] = []
+    if agent is not None:
+        overrides.append((("agent", "set"), agent.set))
+    overrides += [(("faults", i, "set"), f.set) for i, f in faults if isinstance(f, DeployFault)]
+    issues: list[Issue] = []
+    for path, mapping in overrides:
+        for flag, value in mapping.items():  # one at a time, to report every bad flag
+            try:
+                parse_overrides({flag: value})
+            except ValueError as exc:
+                issues.append(((*path, flag), str(exc)))
+    return issues
+
+
+def _tenants(agent: AgentSpec | None, load: LoadSpec | None) -> list[Issue]:
+    if agent is None or load is None:
+        return []
+    known = tuple(agent.tenants) if agent.tenants else REFERENCE_TENANTS
+    issues: list[Issue] = [
+        (("load", "tenants", i), f"unknown tenant {name!r}; allowed: {', '.join(known)}")
+        for i, name in enumerate(load.tenants) if name not in known
+    ]
+    if load.attacks is not None and load.attacks.tenants:
+        issues += [
+            (("load", "attacks", "tenants", i),
+             f"tenant {name!r} is not one of load.tenants: {', '.join(load.tenants)}")
+            for i, name in enumerate(load.attacks.tenants) if name not in load.tenants
+        ]
+    return issues
+
+
+def _expect(raw: dict[Any, Any], agent: AgentSpec | None) -> list[Issue]:
+    expect = raw.get("expect")
+    if agent is None or not isinstance(expect, dict):
+        return []
+    allowed = PROFILES if agent.kind == "reference" else ("own",)
+    why = "the reference agent's profiles" if agent.kind == "reference" else "your own agent"
+    return [
+        (("expect", key), f"key {key!r} does not fit {why}; allowed: {', '.join(allowed)}")
+        for key in expect if key in ("naive", "hardened", "own") and key not in allowed
+    ]
+
+
+def _optional(module: str, name: str) -> Callable[..., Any] | None:
+    """A validator of another component, or None while that component is not installed."""
+    try:
+        return getattr(importlib.import_module(module), name, None)
+    except ModuleNotFoundError as exc:
+        if exc.name and module.startswith(exc.name):
+            return None
+        raise

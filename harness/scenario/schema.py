@@ -1,0 +1,156 @@
+"""The scenario file's schema (pydantic v2). Every key is documented in harness/scenario/README.md.
+
+Structure only: checks that need several keys at once (a fault ending after `duration`, SLO
+names, agent flags, tenants) live in `checks.py`, so the loader can report them with line numbers
+even when another part of the file is broken.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
+
+from pydantic import AfterValidator, Field, PrivateAttr, model_validator
+
+from harness.scenario.fault_specs import AnyFault
+from harness.scenario.types import Duration, Probability, Scalar, StrictModel
+
+PROFILES = ("naive", "hardened")
+# `own`: the verdict expected of the user's own agent (`agent.command` or `agent.url`).
+EXPECT_KEYS = (*PROFILES, "own")
+TASKS = ("chat", "order_lookup", "kb_search", "long_context")
+REFERENCE_TENANTS = ("acme", "globex", "initech")  # docs/contracts.md, seed tenants
+
+Profile = Literal["naive", "hardened"]
+ExpectKey = Literal["naive", "hardened", "own"]
+Task = Literal["chat", "order_lookup", "kb_search", "long_context"]
+Verdict = Literal["pass", "fail"]
+_SLUG = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
+
+
+def _slug(value: str) -> str:
+    if not _SLUG.fullmatch(value) or len(value) > 80:
+        raise ValueError(f"invalid name {value!r}; use lowercase letters, digits and single "
+                         "dashes, e.g. claude-api-hiccup")
+    return value
+
+
+Slug = Annotated[str, AfterValidator(_slug)]
+
+
+class TenantSpec(StrictModel):
+    """A tenant of the user's own agent: the API key its users send, and its data region."""
+
+    key: str = Field(min_length=1)
+    region: Literal["us", "eu"] = "us"
+
+
+class AgentSpec(StrictModel):
+    """The agent under test: the reference agent (`profile`, `set`), a command, or a URL."""
+
+    profile: Profile | None = None
+    set: dict[str, Scalar] = Field(default_factory=dict)
+    command: str | None = Field(default=None, min_length=1)
+    url: str | None = None
+    health: str = Field(default="/healthz", pattern=r"^/")
+    env: dict[str, str] = Field(default_factory=dict)
+    tenants: dict[str, TenantSpec] | None = None
+    chat_path: str = Field(default="/v1/chat", pattern=r"^/")
+
+    @model_validator(mode="after")
+    def _one_kind_of_agent(self) -> AgentSpec:
+        if self.command is not None and self.url is not None:
+            raise ValueError("give either `command` (we start it) or `url` (already running)")
+        own = self.command is not None or self.url is not None
+        if own and (self.profile is not None or self.set):
+            raise ValueError("`profile` and `set` apply to the reference agent only, "
+                             "not with `command` or `url`")
+        if self.command is not None and "{port}" not in self.command:
+            raise ValueError("`command` must contain {port}: the harness picks a free port")
+        if self.url is not None:
+            parts = urlsplit(self.url)
+            host = parts.hostname or ""
+            if parts.scheme not in ("http", "https") or not (
+                host == "localhost" or host.startswith("127.") or host == "::1"
+            ):
+                raise ValueError(f"`url` {self.url!r} must be http(s) on loopback "
+                                 "(127.0.0.1 or localhost): load stays on this machine")
+        if self.env and self.command is None:
+            raise ValueError("`env` applies only with `command`")
+        return self
+
+    @property
+    def kind(self) -> Literal["reference", "command", "url"]:
+        if self.command is not None:
+            return "command"
+        return "url" if self.url is not None else "reference"
+
+
+class AttackSpec(StrictModel):
+    """Malicious users: a share of requests replaced by prompt-injection attempts."""
+
+    ratio: Probability = 0.1
+    tenants: list[str] | None = None  # default: every load tenant
+    categories: list[str] | None = Field(default=None, min_length=1)  # default: all
+
+
+class LoadSpec(StrictModel):
+    users: int = Field(default=10, ge=1, le=10_000)
+    spawn_rate: float = Field(default=10.0, gt=0, le=10_000)  # users started per second
+    tenants: list[str] = Field(default_factory=lambda: ["acme", "globex"], min_length=1)
+    mix: dict[Task, float] = Field(default_factory=lambda: {"chat": 1.0}, min_length=1)
+    think_time: Duration = 0.1  # pause of each user between requests
+    request_timeout: Duration = 30.0
+    attacks: AttackSpec | None = None
+
+    @model_validator(mode="after")
+    def _positive_weights(self) -> LoadSpec:
+        if any(weight < 0 for weight in self.mix.values()) or not any(self.mix.values()):
+            raise ValueError("`mix` weights must be >= 0 with at least one > 0")
+        return self
+
+
+class Scenario(StrictModel):
+    name: Slug
+    title: str = Field(min_length=1)
+    chapter: int | None = Field(default=None, ge=0)
+    description: str | None = None
+    seed: int = 1
+    duration: Duration = Field(gt=0)
+    agent: AgentSpec = Field(default_factory=AgentSpec)
+    load: LoadSpec = Field(default_factory=LoadSpec)
+    faults: list[AnyFault] = Field(default_factory=list)
+    slos: dict[str, str] = Field(default_factory=dict)
+    expect: dict[ExpectKey, Verdict] = Field(default_factory=dict)
+
+    _source: Path | None = PrivateAttr(default=None)
+
+    @property
+    def source(self) -> Path | None:
+        """The file this scenario was loaded from, if any."""
+        return self._source
+
+    def scaled(self, factor: float) -> Scenario:
+        """A copy whose timeline is multiplied by `factor` (`--time-scale`).
+
+        Scaled: `duration`, and every fault's `at` and `for`. Not scaled: `think_time` and
+        `request_timeout` (they set the request rate and what counts as a failed request, so
+        a shorter run keeps the same load and the same verdict rules), fault parameters
+        (`latency_ms` is the fault's severity), and `spawn_rate`.
+        """
+        if not factor > 0:
+            raise ValueError(f"time scale must be > 0, got {factor!r}")
+        faults = [
+            fault.model_copy(update={
+                "at": fault.at * factor,
+                "for_": None if fault.for_ is None else fault.for_ * factor,
+            })
+            for fault in self.faults
+        ]
+        return self.model_copy(update={"duration": self.duration * factor, "faults": faults})
+
+    def to_yaml_dict(self) -> dict:
+        """Plain data for `scenario.yaml` (durations as `15s` strings); loads back unchanged."""
+        return self.model_dump(mode="json", by_alias=True, exclude_none=True)
