@@ -186,7 +186,7 @@ def parse_ratio(text: str) -> float:
     text = text.strip()
     try:
         if text.endswith("%"):
-            value = float(text[:-1]) / 100.0
+            value = round(float(text[:-1]) / 100.0, 12)
         else:
             value = float(text)
             if not 0.0 <= value <= 1.0:
@@ -261,7 +261,7 @@ def _parse_objective(name: str, measure: str, objective: str) -> tuple[Op, float
         raise bad(f"$ is a cost, but {measure} is measured in {unit}")
     if unit == "ratio":
         if suffix == "%":
-            value /= 100.0
+            value = round(value / 100.0, 12)
         elif suffix:
             raise bad(f"unit {suffix!r} does not fit a ratio")
         elif not value <= 1.0:
