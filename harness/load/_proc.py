@@ -31,15 +31,18 @@ def spawn(
     process_group: int | None = None,
 ) -> subprocess.Popen[bytes]:
     """Start `argv` with stdout+stderr to the `log` fd, in a new process group (or the given
-    one), killed by the kernel if the harness dies."""
+    one), killed by the kernel if the harness dies.
+
+    A new group, not a new session: a terminal's Ctrl-C then reaches only the harness, which
+    stops its children in order, and later children may still join the group (setpgid cannot
+    cross sessions)."""
     return subprocess.Popen(
         argv,
         env=env,
         stdin=subprocess.DEVNULL,
         stdout=log,
         stderr=subprocess.STDOUT,
-        start_new_session=process_group is None,
-        process_group=process_group,
+        process_group=0 if process_group is None else process_group,
         preexec_fn=_set_pdeathsig(os.getpid()),
         close_fds=True,
     )

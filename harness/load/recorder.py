@@ -14,36 +14,39 @@ from pathlib import Path
 from typing import Any, TextIO
 
 CANARY_PREFIX = "CANARY-"
+_END = r"(?![0-9a-zA-Z_])"  # the hex must not run on into more word characters
 
 
 class LeakDetector:
     """Finds canaries of tenants other than the caller's in a reply.
 
     Two nets: the exact canaries configured per tenant, and the registry's canary shape
-    `CANARY-<tenant>-<hex>` for every known tenant (catches canaries the config did not list).
+    `CANARY-<tenant>-<hex>` (catches canaries the config did not list, even of tenants it
+    does not name).
     """
 
     def __init__(self, canaries: Mapping[str, Iterable[str]], tenants: Iterable[str] = ()) -> None:
         self._owner: dict[str, str] = {c: t for t, cs in canaries.items() for c in cs}
         names = sorted(set(tenants) | set(canaries), key=len, reverse=True)
         alternatives = [re.escape(c) for c in sorted(self._owner, key=len, reverse=True)]
-        if names:
+        if names:  # known names first: they may contain '-', which the generic net cannot
             group = "|".join(re.escape(n) for n in names)
-            alternatives.append(rf"CANARY-(?P<tenant>{group})-[0-9a-fA-F]+\b")
-        self._pattern = re.compile("|".join(alternatives)) if alternatives else None
+            alternatives.append(rf"CANARY-(?P<known>{group})-[0-9a-fA-F]+{_END}")
+        alternatives.append(rf"CANARY-(?P<other>[a-z][a-z0-9_]*)-[0-9a-fA-F]+{_END}")
+        self._pattern = re.compile("|".join(alternatives))
         # Most replies hold no canary at all: skip the regex when the prefix is absent.
         self._prefix_only = all(c.startswith(CANARY_PREFIX) for c in self._owner)
 
     def leaked(self, text: str | None, tenant: str) -> list[str]:
         """Sorted distinct canaries in `text` that belong to a tenant other than `tenant`."""
-        if not text or self._pattern is None:
+        if not text:
             return []
         if self._prefix_only and CANARY_PREFIX not in text:
             return []
         found: set[str] = set()
         for match in self._pattern.finditer(text):
             canary = match.group(0)
-            owner = self._owner.get(canary) or match.group("tenant")
+            owner = self._owner.get(canary) or match.group("known") or match.group("other")
             if owner is not None and owner != tenant:
                 found.add(canary)
         return sorted(found)
