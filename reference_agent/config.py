@@ -42,7 +42,7 @@ class AgentConfig(BaseModel):
         "Per-endpoint circuit breaker: after `breaker_threshold` consecutive failures stop "
         "calling the endpoint for `breaker_reset_s`, then let one probe through (half-open)."))
     breaker_threshold: int = Field(8, ge=1, le=1_000, description=(
-        "Consecutive failed calls (after retries) that open the breaker."))
+        "Consecutive failed LLM attempts that open the breaker."))
     breaker_reset_s: float = Field(5.0, gt=0, le=3_600, description="Open time before a probe.")
     timeouts: bool = Field(True, description=(
         "Per-LLM-call, per-tool-call and per-request timeouts; off = SDK default (600 s)."))
@@ -74,6 +74,8 @@ class AgentConfig(BaseModel):
         "Route simple turns (short, no tool intent) to `simple_model_name`."))
     model: str = Field(SONNET, min_length=1, description="Primary model id.")
     simple_model_name: str = Field(HAIKU, min_length=1, description="Model for simple turns.")
+    stream: bool = Field(True, description=(
+        "Read LLM replies as SSE streams (as chat UIs do), so stream faults reach the agent."))
     max_output_tokens: int = Field(1_024, ge=1, le=64_000, description="max_tokens per call.")
     system_prompt_tokens: int = Field(3_000, ge=0, le=100_000, description=(
         "Approximate size of the company-policy system prompt (tokens)."))
