@@ -1,0 +1,337 @@
+"""The fake LLM as a raw ASGI application: the Messages API plus the control API."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import math
+import time
+from dataclasses import dataclass
+
+from harness.fake_llm.asgi import (
+    JSON,
+    Headers,
+    Receive,
+    Request,
+    Scope,
+    Send,
+    respond,
+    respond_json,
+)
+from harness.fake_llm.behaviour import BehaviourError, BehaviourState, Decision
+from harness.fake_llm.errors import APIError
+from harness.fake_llm.ids import IdSource
+from harness.fake_llm.ledger import Ledger, make_row
+from harness.fake_llm.messages import StreamPlan, message_json, parse_json, validate
+from harness.fake_llm.model import Conversation, Model, Reply
+from harness.fake_llm.pricing import ModelInfo, cost_usd
+from harness.fake_llm.ratelimit import RateLimiter
+from harness.fake_llm.sse import SSE_HEADERS, count_text_chunks, event
+from harness.fake_llm.tokens import InputUsage, PromptCache, segments
+
+MAX_BODY_BYTES = 32 * 1024 * 1024  # the real API's limit for /v1/messages
+INJECTED_RETRY_AFTER_S = 1  # retry-after of a 429 injected by behaviour
+
+log = logging.getLogger("harness.fake_llm")
+
+
+class StreamCut(Exception):
+    """Raised mid-response to make uvicorn drop the connection (no message_stop)."""
+
+
+class _QuietStreamCut(logging.Filter):
+    """uvicorn logs any exception escaping the app; a deliberate cut is not an error."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.exc_info and isinstance(record.exc_info[1], StreamCut))
+
+
+logging.getLogger("uvicorn.error").addFilter(_QuietStreamCut())
+
+
+@dataclass
+class CallInfo:
+    """What the ledger row of one call is made of, filled as the call proceeds."""
+
+    request_id: str
+    correlation_id: str | None
+    tenant: str | None
+    started: float
+    model: str | None = None
+    stream: bool = False
+    status: int = 200
+    error_type: str | None = None
+    usage: InputUsage | None = None
+    output_tokens: int = 0
+    stop_reason: str | None = None
+    tool_calls: int = 0
+    upstream: bool = False
+    info: ModelInfo | None = None
+
+
+class FakeLLMApp:
+    """ASGI app. One instance = one fake region with its own behaviour, cache and ledger."""
+
+    def __init__(
+        self,
+        *,
+        region: str = "us",
+        seed: int = 0,
+        api_key: str | None = None,
+        upstream: str | None = None,
+        ledger_path: str | None = None,
+        max_body_bytes: int = MAX_BODY_BYTES,
+        rate_limit_requests: int | None = None,
+        rate_limit_tokens: int | None = None,
+    ) -> None:
+        self.region = region
+        self.api_key = api_key
+        self.max_body_bytes = max_body_bytes
+        self.behaviour = BehaviourState(seed)
+        self.ids = IdSource(seed)
+        self.model = Model(seed, self.ids)
+        self.cache = PromptCache()
+        self.ledger = Ledger(ledger_path)
+        self.limiter = RateLimiter(rate_limit_requests, rate_limit_tokens)
+        self.upstream = None
+        if upstream:
+            from harness.fake_llm.passthrough import Upstream
+
+            self.upstream = Upstream(upstream)
+
+    # -- ASGI entry -----------------------------------------------------------------------
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        if kind != "http":
+            return
+        req = Request(scope, receive)
+        path = req.path
+        if path == "/v1/messages" and req.method == "POST":
+            await self.messages(req, send)
+        elif path == "/v1/messages/count_tokens" and req.method == "POST":
+            await self.count_tokens(req, send)
+        elif path.startswith("/_control/"):
+            await self.control(req, send)
+        else:
+            err = APIError(404, f"Not found: {req.method} {path}")
+            await respond(send, 404, err.body(), [JSON])
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await self.aclose()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def aclose(self) -> None:
+        if self.upstream:
+            await self.upstream.aclose()
+        self.ledger.close()
+
+    # -- control API ----------------------------------------------------------------------
+    async def control(self, req: Request, send: Send) -> None:
+        path, method = req.path, req.method
+        if path == "/_control/health" and method == "GET":
+            await respond(send, 200, b'{"status":"ok"}', [JSON])
+        elif path == "/_control/behaviour" and method == "GET":
+            await respond_json(send, 200, self.behaviour.snapshot())
+        elif path == "/_control/behaviour" and method == "DELETE":
+            self.behaviour.reset()
+            await respond_json(send, 200, self.behaviour.snapshot())
+        elif path == "/_control/behaviour" and method in ("PUT", "PATCH", "POST"):
+            try:
+                fields = json.loads(await req.body(1_000_000) or b"{}")
+                if not isinstance(fields, dict):
+                    raise BehaviourError("body must be a JSON object")
+                self.behaviour.update(fields)
+            except (ValueError, BehaviourError) as exc:
+                await respond_json(
+                    send, 400, {"error": {"type": "invalid_request", "message": str(exc)}}
+                )
+                return
+            await respond_json(send, 200, self.behaviour.snapshot())
+        elif path == "/_control/ledger" and method == "GET":
+            await respond_json(send, 200, {"calls": self.ledger.rows()})
+        elif path == "/_control/ledger" and method == "DELETE":
+            self.ledger.clear()
+            await respond_json(send, 200, {"calls": []})
+        elif path == "/_control/cache" and method == "DELETE":
+            self.cache.clear()
+            await respond_json(send, 200, {"cleared": True})
+        else:
+            await respond_json(send, 404, {"error": {"type": "not_found", "message": path}})
+
+    # -- Messages API ---------------------------------------------------------------------
+    def _headers(self, request_id: str, extra: Headers | None = None) -> Headers:
+        return [(b"request-id", request_id.encode()), *self.limiter.headers(), *(extra or [])]
+
+    def _authenticate(self, req: Request) -> None:
+        if self.api_key is not None and req.header(b"x-api-key") != self.api_key:
+            raise APIError(401, "invalid x-api-key")
+
+    async def count_tokens(self, req: Request, send: Send) -> None:
+        request_id = self.ids.request()
+        try:
+            self._authenticate(req)
+            raw = await req.body(self.max_body_bytes)
+            if self.upstream:
+                status, body, headers = await self.upstream.count_tokens(req, raw)
+                await respond(send, status, body, [JSON, *headers])
+                return
+            body = parse_json(raw)
+            validate(body, need_max_tokens=False)
+            total = sum(s.tokens for s in segments(body))
+            payload = json.dumps({"input_tokens": total}).encode()
+            await respond(send, 200, payload, [JSON, *self._headers(request_id)])
+        except APIError as err:
+            await self._send_error(send, err, request_id)
+
+    async def messages(self, req: Request, send: Send) -> None:
+        call = CallInfo(
+            request_id=self.ids.request(),
+            correlation_id=req.header(b"x-correlation-id"),
+            tenant=req.header(b"x-tenant-id"),
+            started=time.perf_counter(),
+        )
+        try:
+            self._authenticate(req)
+            raw = await req.body(self.max_body_bytes)
+            if self.upstream:
+                call.upstream = True
+                await self.upstream.relay(self, req, raw, call, send)
+                return
+            body = parse_json(raw)
+            call.model = body.get("model") if isinstance(body.get("model"), str) else None
+            call.stream = bool(body.get("stream"))
+            call.info = validate(body)
+            decision = self.behaviour.decide(stream=call.stream, tools=bool(body.get("tools")))
+            self.raise_injected(decision)
+            segs = segments(body)
+            wait = self.limiter.admit(sum(s.tokens for s in segs))
+            if wait > 0:
+                raise APIError(429, retry_after=math.ceil(wait))
+            call.usage = self.cache.apply(call.info.id, segs, call.info.min_cacheable)
+            behaviour = self.behaviour.current
+            reply = self.model.reply(Conversation.from_body(body), behaviour, decision)
+            self.limiter.record_output(reply.output_tokens)
+            call.stop_reason, call.tool_calls = reply.stop_reason, reply.tool_calls
+            call.output_tokens = reply.output_tokens
+            msg_id = self.ids.message()
+            if call.stream:
+                await self._stream(
+                    send, call, StreamPlan(msg_id, body["model"], reply, call.usage), decision
+                )
+            else:
+                await self._delay(behaviour.ttft_ms, behaviour.token_ms, reply)
+                payload = json.dumps(
+                    message_json(msg_id, body["model"], reply, call.usage)
+                ).encode()
+                await respond(send, 200, payload, [JSON, *self._headers(call.request_id)])
+        except APIError as err:
+            call.status, call.error_type = err.status, err.type
+            call.output_tokens, call.usage = 0, None
+            call.stop_reason, call.tool_calls = None, 0
+            await self._send_error(send, err, call.request_id)
+        finally:
+            self.record(call)
+
+    def raise_injected(self, decision: Decision) -> None:
+        """Turn an injected error decision into the API error it stands for."""
+        if decision.error_status is not None:
+            retry = INJECTED_RETRY_AFTER_S if decision.error_status == 429 else None
+            raise APIError(decision.error_status, retry_after=retry)
+
+    async def _send_error(self, send: Send, err: APIError, request_id: str) -> None:
+        extra: Headers = [JSON]
+        if err.retry_after is not None:
+            extra.append((b"retry-after", str(err.retry_after).encode()))
+        await respond(send, err.status, err.body(request_id), self._headers(request_id, extra))
+
+    async def _delay(self, ttft_ms: float, token_ms: float, reply: Reply) -> None:
+        """Non-streaming replies take as long as their stream would (without blocking the loop)."""
+        chunks = sum(count_text_chunks(b.get("text", "")) for b in reply.content)
+        total = ttft_ms + token_ms * chunks
+        if total > 0:
+            await asyncio.sleep(total / 1000.0)
+
+    async def _stream(
+        self, send: Send, call: CallInfo, plan: StreamPlan, decision: Decision
+    ) -> None:
+        behaviour = self.behaviour.current
+        if behaviour.ttft_ms:
+            await asyncio.sleep(behaviour.ttft_ms / 1000.0)
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [*SSE_HEADERS, *self._headers(call.request_id)],
+            }
+        )
+        events = plan.events
+        stop_at = plan.midpoint() if (decision.stream_cut or decision.stream_error) else len(events)
+        emitted = 0
+        token_ms = behaviour.token_ms
+        if token_ms:
+            for data, tokens, is_text in events[:stop_at]:
+                if is_text:
+                    await asyncio.sleep(token_ms / 1000.0)
+                await send({"type": "http.response.body", "body": data, "more_body": True})
+                emitted += tokens
+        else:
+            emitted = sum(t for _, t, _ in events[:stop_at])
+            body = b"".join(d for d, _, _ in events[:stop_at])
+            await send({"type": "http.response.body", "body": body, "more_body": True})
+        if decision.stream_cut:
+            call.error_type, call.stop_reason, call.output_tokens = "stream_cut", None, emitted
+            raise StreamCut(call.request_id)
+        if decision.stream_error:
+            call.error_type, call.stop_reason, call.output_tokens = (
+                "overloaded_error",
+                None,
+                emitted,
+            )
+            err = {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}
+            await send(
+                {"type": "http.response.body", "body": event("error", err), "more_body": False}
+            )
+            return
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+    def record(self, call: CallInfo) -> None:
+        usage = call.usage or InputUsage(0)
+        self.ledger.append(
+            make_row(
+                ts=time.time(),
+                request_id=call.request_id,
+                correlation_id=call.correlation_id,
+                tenant=call.tenant,
+                model=call.model,
+                region=self.region,
+                stream=call.stream,
+                status=call.status,
+                error_type=call.error_type,
+                input_tokens=usage.input_tokens,
+                output_tokens=call.output_tokens,
+                cache_creation_input_tokens=usage.cache_creation,
+                cache_read_input_tokens=usage.cache_read,
+                cost_usd=cost_usd(
+                    call.info,
+                    input_tokens=usage.input_tokens,
+                    output_tokens=call.output_tokens,
+                    cache_write_5m=usage.cache_creation_5m,
+                    cache_write_1h=usage.cache_creation_1h,
+                    cache_read=usage.cache_read,
+                ),
+                latency_ms=round((time.perf_counter() - call.started) * 1000.0, 3),
+                stop_reason=call.stop_reason,
+                tool_calls=call.tool_calls,
+                upstream=call.upstream,
+            )
+        )

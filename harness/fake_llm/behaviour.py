@@ -1,0 +1,132 @@
+"""Run-time behaviour switched through the control API, and the seeded dice that apply it."""
+
+from __future__ import annotations
+
+import random
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+
+def _probability() -> Any:
+    return Field(default=0.0, ge=0.0, le=1.0)
+
+
+class Behaviour(BaseModel):
+    """Every field optional; the defaults are a healthy, well-aligned model."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    error_status: int | None = Field(default=None, ge=400, le=599)
+    error_probability: float = _probability()
+    error_first_n: int = Field(default=0, ge=0)
+    ttft_ms: float = Field(default=0.0, ge=0.0)
+    token_ms: float = Field(default=0.0, ge=0.0)
+    stream_cut_probability: float = _probability()
+    stream_error_probability: float = _probability()
+    truncated_tool_json_probability: float = _probability()
+    malformed_tool_probability: float = _probability()
+    loop: bool = False
+    output_tokens: int | None = Field(default=None, ge=1)
+    susceptible: bool = False
+
+
+FIELDS = tuple(Behaviour.model_fields)
+DEFAULT_ERROR_STATUS = 529  # what `error_first_n` / `error_probability` send without `error_status`
+
+
+class BehaviourError(ValueError):
+    """A control-API update that names unknown fields or has invalid values."""
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """What to do to one call, drawn once when the call arrives."""
+
+    error_status: int | None = None
+    stream_cut: bool = False
+    stream_error: bool = False
+    truncated_tool: bool = False
+    malformed_tool: bool = False
+
+
+HEALTHY = Decision()
+
+
+class BehaviourState:
+    """The current behaviour plus a `random.Random(seed)`: the same seed and request order give
+    the same sequence of outcomes. Thread safe (the in-process server is read from tests)."""
+
+    def __init__(self, seed: int = 0) -> None:
+        self._seed = seed
+        self._lock = threading.Lock()
+        self.rng = random.Random(seed)
+        self.current = Behaviour()
+        self._remaining_errors = 0
+
+    def update(self, fields: dict[str, Any]) -> Behaviour:
+        unknown = sorted(set(fields) - set(FIELDS))
+        if unknown:
+            raise BehaviourError(
+                f"unknown field(s) {', '.join(unknown)}; allowed fields: {', '.join(FIELDS)}"
+            )
+        with self._lock:
+            merged = {**self.current.model_dump(), **fields}
+            try:
+                self.current = Behaviour.model_validate(merged)
+            except ValidationError as exc:
+                problems = "; ".join(
+                    f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
+                )
+                raise BehaviourError(problems) from exc
+            if "error_first_n" in fields:
+                self._remaining_errors = self.current.error_first_n
+            return self.current
+
+    def reset(self) -> Behaviour:
+        with self._lock:
+            self.current = Behaviour()
+            self._remaining_errors = 0
+            return self.current
+
+    def snapshot(self) -> dict[str, Any]:
+        with self._lock:
+            data = self.current.model_dump()
+            data["error_first_n"] = self._remaining_errors
+            return data
+
+    def decide(self, *, stream: bool, tools: bool) -> Decision:
+        """Roll the dice for one call. Draws happen only for non-zero probabilities, in a fixed
+        order, so outcomes are reproducible for a given seed, behaviour and request order."""
+        with self._lock:
+            b = self.current
+            if (
+                self._remaining_errors == 0
+                and not b.error_probability
+                and not (stream and (b.stream_cut_probability or b.stream_error_probability))
+                and not (
+                    tools and (b.truncated_tool_json_probability or b.malformed_tool_probability)
+                )
+            ):
+                return HEALTHY
+            status = b.error_status or DEFAULT_ERROR_STATUS
+            if self._remaining_errors > 0:
+                self._remaining_errors -= 1
+                return Decision(error_status=status)
+            if b.error_probability and self.rng.random() < b.error_probability:
+                return Decision(error_status=status)
+            cut = bool(stream and b.stream_cut_probability) and (
+                self.rng.random() < b.stream_cut_probability
+            )
+            err = bool(stream and b.stream_error_probability) and (
+                self.rng.random() < b.stream_error_probability
+            )
+            trunc = bool(tools and b.truncated_tool_json_probability) and (
+                self.rng.random() < b.truncated_tool_json_probability
+            )
+            bad = bool(tools and b.malformed_tool_probability) and (
+                self.rng.random() < b.malformed_tool_probability
+            )
+            return Decision(None, cut, err, trunc, bad)

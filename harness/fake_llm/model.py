@@ -1,0 +1,363 @@
+"""The deterministic "model": reads the conversation, decides on text or a tool call.
+
+The rules are documented in README.md; in short: the last user turn decides, tools are chosen
+by simple intents among the tools the request offers, tool results are quoted back, and with
+`susceptible` the model obeys instructions injected into user text or tool results.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from harness.fake_llm.behaviour import Behaviour, Decision
+from harness.fake_llm.ids import IdSource
+from harness.fake_llm.tokens import CHARS_PER_TOKEN, block_tokens, text_tokens
+
+ORDER_ID = re.compile(r"\bORD-\d+\b", re.IGNORECASE)
+CUSTOMER_ID = re.compile(r"\bCUST-\d+\b", re.IGNORECASE)
+EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+KB_WORDS = re.compile(
+    r"\b(?:polic(?:y|ies)|refunds?|shipping|how|kb|articles?|docs?)\b", re.IGNORECASE
+)
+ORDER_WORD = re.compile(r"\borders?\b", re.IGNORECASE)
+CUSTOMER_WORD = re.compile(r"\bcustomers?\b", re.IGNORECASE)
+SYSTEM_TENANT = re.compile(r"\btenant\s*[:=]\s*([A-Za-z0-9][\w-]*)", re.IGNORECASE)
+INJECTED_TENANT = re.compile(r"\btenant\s*[:=]?\s*([A-Za-z0-9][\w-]*)", re.IGNORECASE)
+INJECTION_CUE = re.compile(
+    r"ignore\s+(?:(?:all|any|the)\s+)?(?:previous|prior|above)\s+instructions"
+    r"|disregard\s+(?:your|all|the)\s+(?:rules|instructions)"
+    r"|new\s+instructions\s*:"
+    r"|system\s+override"
+    r"|you\s+are\s+now",
+    re.IGNORECASE,
+)
+REVEAL = re.compile(
+    r"\b(?:reveal|print|repeat|show|output|display|dump|tell\s+me)\b.{0,60}?"
+    r"\b(?:system\s+prompt|prompt|secrets?|instructions)\b",
+    re.IGNORECASE | re.DOTALL,
+)
+GREETING = re.compile(r"^\s*(?:hi|hello|hey|thanks|thank you|ok|okay)\b", re.IGNORECASE)
+
+# Which tool an intent wants: the first offered tool whose name contains one of these.
+INTENT_TOOLS: dict[str, tuple[str, ...]] = {
+    "order": ("order",),
+    "customer": ("customer",),
+    "kb": ("kb", "search"),
+}
+ASK_FOR: dict[str, str] = {
+    "order": "Could you give me the order id (it looks like ORD-1234)?",
+    "customer": "Could you give me the customer id (CUST-1234) or the customer's email?",
+    "kb": "What would you like me to look up?",
+}
+
+_SENTENCES = (
+    "I looked at this carefully.",
+    "Here is what I can tell you.",
+    "The short answer is yes, with a few caveats.",
+    "It depends on the details of your account.",
+    "Most customers in your situation resolve this within a day.",
+    "I would start with the simplest option first.",
+    "Let me know if you want me to go deeper.",
+    "Nothing here needs urgent action.",
+    "You can change this later if you need to.",
+    "That is a common question.",
+)
+_FILLER_UNIT = "lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor "
+_FILLER = _FILLER_UNIT * 64
+
+
+def filler(chars: int) -> str:
+    """Cheap deterministic text of exactly `chars` characters."""
+    if chars <= 0:
+        return ""
+    reps = -(-chars // len(_FILLER))
+    return (_FILLER * reps)[:chars]
+
+
+@dataclass(slots=True)
+class Reply:
+    """One assistant turn. `stream_json` holds, per tool_use block index, the JSON text to stream
+    (differs from `input` when the call is truncated or malformed)."""
+
+    content: list[dict[str, Any]]
+    stop_reason: str
+    output_tokens: int
+    stream_json: dict[int, str] = field(default_factory=dict)
+
+    @property
+    def tool_calls(self) -> int:
+        return sum(1 for b in self.content if b["type"] == "tool_use")
+
+
+@dataclass(slots=True)
+class Conversation:
+    """The parts of a request the model reads."""
+
+    system: str
+    messages: list[dict[str, Any]]
+    tools: list[dict[str, Any]]
+    max_tokens: int
+
+    @classmethod
+    def from_body(cls, body: dict[str, Any]) -> Conversation:
+        system = body.get("system") or ""
+        if isinstance(system, list):
+            system = "\n".join(b.get("text", "") for b in system if isinstance(b, dict))
+        return cls(system, body.get("messages") or [], body.get("tools") or [], body["max_tokens"])
+
+    def last_user(self) -> dict[str, Any] | None:
+        for message in reversed(self.messages):
+            if message.get("role") == "user":
+                return message
+        return None
+
+    def latest_user_text(self) -> str:
+        """The newest user text, looking back past turns that only carry tool results."""
+        for message in reversed(self.messages):
+            if message.get("role") == "user":
+                text = user_text(message)
+                if text:
+                    return text
+        return ""
+
+    def previous_tool_call(self) -> tuple[str, dict[str, Any]] | None:
+        for message in reversed(self.messages):
+            if message.get("role") == "assistant":
+                for block in _blocks(message):
+                    if block.get("type") == "tool_use":
+                        return block.get("name", ""), block.get("input") or {}
+                return None
+        return None
+
+
+def _blocks(message: dict[str, Any]) -> list[dict[str, Any]]:
+    content = message.get("content")
+    if isinstance(content, str):
+        return [{"type": "text", "text": content}]
+    return [b for b in content or [] if isinstance(b, dict)]
+
+
+def user_text(message: dict[str, Any]) -> str:
+    return "\n".join(b.get("text", "") for b in _blocks(message) if b.get("type") == "text")
+
+
+def result_text(block: dict[str, Any]) -> str:
+    content = block.get("content", "")
+    if isinstance(content, str):
+        return content
+    return "\n".join(
+        b.get("text", "") for b in content or [] if isinstance(b, dict) and b.get("type") == "text"
+    )
+
+
+def detect_intent(text: str) -> tuple[str, dict[str, Any]] | None:
+    """The first matching intent, by priority: ids, then knowledge questions, then bare words."""
+    if m := ORDER_ID.search(text):
+        return "order", {"order_id": m.group(0).upper()}
+    cust, email = CUSTOMER_ID.search(text), EMAIL.search(text)
+    if cust or email:
+        args: dict[str, Any] = {}
+        if cust:
+            args["customer_id"] = cust.group(0).upper()
+        if email:
+            args["email"] = email.group(0)
+        return "customer", args
+    if KB_WORDS.search(text):
+        return "kb", {"query": text.strip()}
+    if ORDER_WORD.search(text):
+        return "order", {}
+    if CUSTOMER_WORD.search(text):
+        return "customer", {}
+    return None
+
+
+def find_tool(tools: list[dict[str, Any]], intent: str) -> dict[str, Any] | None:
+    needles = INTENT_TOOLS[intent]
+    for tool in tools:
+        name = str(tool.get("name", "")).lower()
+        if any(n in name for n in needles):
+            return tool
+    return None
+
+
+def _schema(tool: dict[str, Any]) -> tuple[dict[str, Any] | None, list[str]]:
+    schema = tool.get("input_schema") or {}
+    props = schema.get("properties")
+    return (props if isinstance(props, dict) else None), list(schema.get("required") or [])
+
+
+class Model:
+    """Turns a conversation plus the current behaviour into a Reply. Stateless apart from the
+    id source; text answers are seeded by (seed, user text) so they do not depend on order."""
+
+    def __init__(self, seed: int, ids: IdSource) -> None:
+        self.seed = seed
+        self.ids = ids
+
+    def reply(self, conv: Conversation, behaviour: Behaviour, decision: Decision) -> Reply:
+        content = self._decide(conv, behaviour)
+        if behaviour.output_tokens:
+            content = _force_length(content, behaviour.output_tokens)
+        return self._finish(content, conv, decision)
+
+    # -- deciding -------------------------------------------------------------------------
+    def _decide(self, conv: Conversation, b: Behaviour) -> list[dict[str, Any]]:
+        last = conv.last_user() or {"content": ""}
+        blocks = _blocks(last)
+        results = [b_ for b_ in blocks if b_.get("type") == "tool_result"]
+        text = user_text(last)
+        if b.susceptible:
+            sources = [text, *(result_text(r) for r in results)]
+            for source in sources:
+                injected = self._injected(conv, source)
+                if injected is not None:
+                    return injected
+        if conv.tools and b.loop:
+            return [self._loop_call(conv)]
+        if results:
+            return [self._summarise(results)]
+        if conv.tools and (call := self._tool_call(conv, text)):
+            return call
+        return [_text(self._answer(text))]
+
+    def _tool_call(self, conv: Conversation, text: str) -> list[dict[str, Any]] | None:
+        found = detect_intent(text)
+        if not found:
+            return None
+        intent, args = found
+        tool = find_tool(conv.tools, intent)
+        if tool is None:
+            return None
+        props, required = _schema(tool)
+        if props is not None:
+            args = {k: v for k, v in args.items() if k in props}
+            if "tenant" in props and (m := SYSTEM_TENANT.search(conv.system)):
+                args["tenant"] = m.group(1)
+        if any(r not in args for r in required):
+            return [_text(ASK_FOR[intent])]
+        return [self._tool_use(tool["name"], args)]
+
+    def _loop_call(self, conv: Conversation) -> dict[str, Any]:
+        """`loop`: always another tool call, from the latest user intent or else the first tool."""
+        text = conv.latest_user_text()
+        if (call := self._tool_call(conv, text)) and call[0]["type"] == "tool_use":
+            return call[0]
+        tool = conv.tools[0]
+        _props, required = _schema(tool)
+        args = {name: text[:80] or "more" for name in required}
+        return self._tool_use(tool.get("name", "tool"), args)
+
+    def _injected(self, conv: Conversation, source: str) -> list[dict[str, Any]] | None:
+        cue = INJECTION_CUE.search(source)
+        if not cue:
+            return None
+        instruction = source[cue.start() :]
+        if REVEAL.search(instruction):
+            return [_text(conv.system or "(no system prompt)")]
+        tenant = INJECTED_TENANT.search(instruction)
+        found = detect_intent(instruction[cue.end() - cue.start() :])
+        if tenant and found and conv.tools and (tool := find_tool(conv.tools, found[0])):
+            args = {k: v for k, v in found[1].items() if k != "query"} or dict(found[1])
+            args["tenant"] = tenant.group(1)
+            # A weak model does not repeat the exact call it just made: that ends the episode.
+            if conv.previous_tool_call() != (tool["name"], args):
+                return [self._tool_use(tool["name"], args)]
+            return None
+        payload = source[cue.end() :].strip(" \t\n.:,;-") or instruction
+        return [_text(f"Understood. {payload}")]
+
+    def _summarise(self, results: list[dict[str, Any]]) -> dict[str, Any]:
+        parts = []
+        for r in results:
+            body = result_text(r)
+            parts.append(f"The tool reported an error: {body}" if r.get("is_error") else body)
+        return _text("Here is what I found: " + "\n".join(parts))
+
+    def _answer(self, text: str) -> str:
+        rng = random.Random(f"{self.seed}:{text}")
+        words = text.split()
+        if not words:
+            return "Hello! How can I help you today?"
+        if len(text) < 60 or GREETING.match(text):
+            return rng.choice(("Sure.", "Hello! How can I help?", "Got it.", "Happy to help."))
+        topic = " ".join(words[:8]).rstrip("?.!,")
+        picked = rng.sample(_SENTENCES, rng.randint(2, 4))
+        return f'About "{topic}": ' + " ".join(picked)
+
+    def _tool_use(self, name: str, args: dict[str, Any]) -> dict[str, Any]:
+        return {"type": "tool_use", "id": self.ids.tool_use(), "name": name, "input": args}
+
+    # -- finishing: limits and faults -----------------------------------------------------
+    def _finish(self, content: list[dict[str, Any]], conv: Conversation, d: Decision) -> Reply:
+        stream_json: dict[int, str] = {}
+        has_tool = any(b["type"] == "tool_use" for b in content)
+        if has_tool and (d.truncated_tool or d.malformed_tool):
+            index = next(i for i, b in enumerate(content) if b["type"] == "tool_use")
+            block = content[index]
+            full = json.dumps(block["input"])
+            if d.truncated_tool:
+                stream_json[index] = full[: max(1, len(full) // 2)]
+                block["input"] = {}
+                used = sum(block_tokens(b) for b in content)
+                return Reply(content, "max_tokens", min(used, conv.max_tokens), stream_json)
+            block["input"] = _malformed(block["input"], conv.tools, block["name"])
+            stream_json[index] = full[:-1] + ',"' if len(full) > 2 else '{"'
+        content, stop = _cap(content, conv.max_tokens)
+        if stop is None:
+            stop = "tool_use" if any(b["type"] == "tool_use" for b in content) else "end_turn"
+        used = sum(block_tokens(b) for b in content)
+        return Reply(content, stop, used, stream_json)
+
+
+def _text(text: str) -> dict[str, Any]:
+    return {"type": "text", "text": text}
+
+
+def _malformed(args: dict[str, Any], tools: list[dict[str, Any]], name: str) -> dict[str, Any]:
+    """Arguments that break the tool's schema: drop a required field, or give it a wrong type."""
+    tool = next((t for t in tools if t.get("name") == name), {})
+    _props, required = _schema(tool)
+    bad = dict(args)
+    if required and required[0] in bad:
+        del bad[required[0]]
+    elif bad:
+        key = next(iter(bad))
+        bad[key] = [12345]
+    else:
+        bad["unexpected"] = 12345
+    return bad
+
+
+def _force_length(content: list[dict[str, Any]], target: int) -> list[dict[str, Any]]:
+    """Make the reply exactly `target` output tokens, padding with filler text."""
+    tool_tokens = sum(block_tokens(b) for b in content if b["type"] != "text")
+    text_budget = max(0, target - tool_tokens)
+    texts = [b for b in content if b["type"] == "text"]
+    base = " ".join(b["text"] for b in texts)
+    chars = text_budget * CHARS_PER_TOKEN
+    body = base[:chars] if len(base) >= chars else base + " " + filler(chars - len(base) - 1)
+    others = [b for b in content if b["type"] != "text"]
+    return ([_text(body)] if body else []) + others
+
+
+def _cap(content: list[dict[str, Any]], max_tokens: int) -> tuple[list[dict[str, Any]], str | None]:
+    """Cut the reply at max_tokens (text is cut; a tool call that does not fit is dropped)."""
+    kept: list[dict[str, Any]] = []
+    budget = max_tokens
+    for block in content:
+        cost = block_tokens(block)
+        if cost <= budget:
+            kept.append(block)
+            budget -= cost
+            continue
+        if block["type"] == "text" and budget > 0:
+            kept.append(_text(block["text"][: budget * CHARS_PER_TOKEN]))
+        return kept or [_text("")], "max_tokens"
+    return kept, None
+
+
+__all__ = ["Conversation", "Model", "Reply", "detect_intent", "filler", "text_tokens"]
