@@ -77,6 +77,12 @@ def mcp(tools: ToolServer) -> Mcp:
     return Mcp(tools)
 
 
+@pytest.fixture
+def mcp_for() -> type[Mcp]:
+    """`mcp_for(server)`: a client for a server the test starts itself."""
+    return Mcp
+
+
 def text(result: CallToolResult) -> str:
     (block,) = result.content
     return block.text
