@@ -41,6 +41,10 @@ class Side(asyncio.Protocol):
         self.writable = True
         self._waiters: list[asyncio.Future[None]] = []
         self.on_made: Callable[[Side], None] | None = None
+        # Bytes that arrive before the upstream is connected (uvloop may start reading
+        # right after connection_made even when it paused reading).
+        self._early: list[bytes] = []
+        self._early_eof = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # uvloop's transports implement asyncio.Transport without subclassing it.
@@ -51,12 +55,25 @@ class Side(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         if self.reader is not None:
             self.reader.feed(data)
+        else:
+            self._early.append(data)
 
     def eof_received(self) -> bool:
         # Keep the socket open for writing: data still in the other link must reach it.
         if self.reader is not None:
             self.reader.feed_eof()
+        else:
+            self._early_eof = True
         return True
+
+    def flush_early(self) -> None:
+        """Hand bytes that arrived before the link existed to it, in order."""
+        assert self.reader is not None
+        early, self._early = self._early, []
+        for data in early:
+            self.reader.feed(data)
+        if self._early_eof or self.lost:
+            self.reader.feed_eof()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.lost = True

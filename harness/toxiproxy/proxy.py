@@ -105,7 +105,7 @@ class Proxy:
         except OSError:
             client.close()  # as Toxiproxy: the client sees its connection closed
             return
-        if not self.enabled or client.lost:
+        if not self.enabled:
             upstream.close()
             client.close()
             return
@@ -113,7 +113,8 @@ class Proxy:
         self.connections.add(conn)
         self.stats.connections_total += 1
         conn.sync(self.toxics.specs)
-        if not conn.closed:
+        client.flush_early()
+        if not conn.closed and not client.transport.is_closing():
             client.transport.resume_reading()
 
     def _toxics_changed(self) -> None:
