@@ -46,6 +46,8 @@ def _bind(host: str, port: int) -> socket.socket:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
+    # Listen now, so a client that reads the `listening on` line is queued, never refused.
+    sock.listen(2048)
     return sock
 
 

@@ -114,7 +114,8 @@ def test_delay_is_applied_without_blocking_other_calls(mcp):
             return time.perf_counter() - started
 
     elapsed = asyncio.run(concurrent())
-    assert all(c["latency_ms"] >= delay_s * 1000 for c in mcp.calls())
+    # The event loop's timer may wake a hair early: allow 5%.
+    assert all(c["latency_ms"] >= delay_s * 950 for c in mcp.calls()), mcp.calls()
     # Serialised sleeps would take n * delay; concurrent ones about one delay.
     assert elapsed < (n - 0.5) * delay_s
 
