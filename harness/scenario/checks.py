@@ -30,8 +30,9 @@ def check(raw: dict[Any, Any]) -> list[Issue]:
     issues += _fault_targets(agent, faults)
     issues += _slos(raw)
     issues += _agent_flags(agent, faults)
-    issues += _tenants(agent, load)
+    issues += _tenants(raw, agent)
     issues += _expect(raw, agent)
+    issues += _attack_categories(load)
     return issues
 
 
@@ -127,21 +128,41 @@ def _agent_flags(agent: AgentSpec | None, faults: list[tuple[int, FaultSpec]]) -
     return issues
 
 
-def _tenants(agent: AgentSpec | None, load: LoadSpec | None) -> list[Issue]:
-    if agent is None or load is None:
+def _tenants(raw: dict[Any, Any], agent: AgentSpec | None) -> list[Issue]:
+    load = raw.get("load")
+    if agent is None or not isinstance(load, dict):
         return []
     known = tuple(agent.tenants) if agent.tenants else REFERENCE_TENANTS
+    tenants = load.get("tenants")
+    if not isinstance(tenants, list):
+        tenants = list(LoadSpec().tenants) if "tenants" not in load else []
     issues: list[Issue] = [
         (("load", "tenants", i), f"unknown tenant {name!r}; allowed: {', '.join(known)}")
-        for i, name in enumerate(load.tenants) if name not in known
+        for i, name in enumerate(tenants) if isinstance(name, str) and name not in known
     ]
-    if load.attacks is not None and load.attacks.tenants:
+    attacks = load.get("attacks")
+    attackers = attacks.get("tenants") if isinstance(attacks, dict) else None
+    if isinstance(attackers, list):
         issues += [
             (("load", "attacks", "tenants", i),
-             f"tenant {name!r} is not one of load.tenants: {', '.join(load.tenants)}")
-            for i, name in enumerate(load.attacks.tenants) if name not in load.tenants
+             f"tenant {name!r} is not one of load.tenants: {', '.join(map(str, tenants))}")
+            for i, name in enumerate(attackers) if isinstance(name, str) and name not in tenants
         ]
     return issues
+
+
+def _attack_categories(load: LoadSpec | None) -> list[Issue]:
+    if load is None or load.attacks is None or not load.attacks.categories:
+        return []
+    load_corpus = _optional("harness.load.attacks", "load_corpus")
+    if load_corpus is None:
+        return []
+    known = sorted({attack.category for attack in load_corpus().select(kind="direct")})
+    return [
+        (("load", "attacks", "categories", i),
+         f"unknown attack category {name!r}; allowed: {', '.join(known)}")
+        for i, name in enumerate(load.attacks.categories) if name not in known
+    ]
 
 
 def _expect(raw: dict[Any, Any], agent: AgentSpec | None) -> list[Issue]:
