@@ -1,0 +1,87 @@
+"""`harness run PATH...`: run scenarios against an agent and gate on their SLOs.
+
+Exit codes: 0 every run green, 1 an SLO missed (or a verdict differs from `expect`),
+2 bad scenario or usage, 3 the stack could not start, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from harness.errors import UsageError
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("paths", nargs="+", metavar="PATH", help="scenario files or folders")
+    parser.add_argument("--profile", choices=["naive", "hardened", "all"], default=None,
+                        help="reference agent profile (default: the scenario's, or those in "
+                             "its `expect`)")
+    parser.add_argument("--seed", type=int, default=None, help="override the scenario's seed")
+    parser.add_argument("--time-scale", type=float, default=1.0, metavar="F",
+                        help="multiply every duration and fault time by F (e.g. 0.25)")
+    parser.add_argument("--out", type=Path, default=Path("reports"), metavar="DIR",
+                        help="where run directories go (default: reports/)")
+    parser.add_argument("--junit", type=Path, default=None, metavar="FILE",
+                        help="write a JUnit XML file covering every run")
+    parser.add_argument("--summary-md", type=Path, default=None, metavar="FILE",
+                        help="write a Markdown summary (CI job summary, PR comment)")
+    parser.add_argument("--strict", action="store_true",
+                        help="pass an SLO only when its whole 95%% interval meets the objective")
+    parser.add_argument("--workers", type=int, default=0, metavar="N",
+                        help="Locust master + N worker processes (default: one process)")
+    parser.add_argument("--no-expect", action="store_true",
+                        help="gate on SLOs only, ignoring the scenario's `expect`")
+    parser.add_argument("--no-report", action="store_true", help="skip report.html")
+    parser.add_argument("--quiet", action="store_true", help="no live progress view")
+
+
+def main(args: argparse.Namespace) -> int:
+    from harness.report import render_index, summary_markdown
+    from harness.run.junit import slo_line, write_junit
+    from harness.run.runner import RunOptions, junit_entry, profiles_for, run_scenario
+    from harness.scenario import load_scenarios
+
+    if args.time_scale <= 0:
+        raise UsageError(f"--time-scale must be > 0, got {args.time_scale}")
+    if args.workers < 0:
+        raise UsageError(f"--workers must be >= 0, got {args.workers}")
+    scenarios = load_scenarios([Path(p) for p in args.paths])  # all problems, or exit 2
+    options = RunOptions(out_root=args.out, seed=args.seed, time_scale=args.time_scale,
+                         strict=args.strict, workers=args.workers, progress=not args.quiet,
+                         render=not args.no_report, use_expect=not args.no_expect)
+    console = Console(stderr=True)
+    results = []
+    for scenario in scenarios:
+        for profile in profiles_for(scenario, args.profile):
+            console.print(f"[bold]▶ {scenario.name}[/] ({profile})")
+            result = run_scenario(scenario, profile, options)
+            results.append(result)
+            for slo in result.slos:
+                console.print(f"   {slo_line(slo)}")
+            console.print(f"   verdict: {result.verdict.upper()}"
+                          + (f" (expected {result.expected})" if result.expected else "")
+                          + f"  {result.run_dir}")
+
+    table = Table(title="harness run")
+    for column in ("scenario", "profile", "verdict", "expected", "result", "run dir"):
+        table.add_column(column)
+    for r in results:
+        table.add_row(r.scenario.name, r.profile, r.verdict.upper(), r.expected or "-",
+                      "ok" if r.succeeded else "FAILED", str(r.run_dir))
+    console.print(table)
+    run_dirs = [r.run_dir for r in results]
+    if len(results) > 1:
+        index = render_index(run_dirs, args.out / "index.html")
+        console.print(f"suite index: {index}")
+        print(index)
+    elif results and results[0].report_html:
+        print(results[0].report_html)
+    if args.junit:
+        write_junit(args.junit, [junit_entry(r) for r in results])
+    if args.summary_md:
+        args.summary_md.write_text(summary_markdown(run_dirs), encoding="utf-8")
+    return 0 if all(r.succeeded for r in results) else 1

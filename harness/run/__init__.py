@@ -1,0 +1,1 @@
+"""Running a scenario: stack + load + faults -> records -> SLO verdict -> outputs."""

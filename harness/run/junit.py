@@ -1,0 +1,64 @@
+"""JUnit XML for CI systems: one test suite per run, one test case per SLO."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+
+def _fmt(value: float | None, unit: str) -> str:
+    if value is None:
+        return "n/a"
+    if unit == "ratio":
+        return f"{value * 100:.3f}%"
+    if unit == "seconds":
+        return f"{value:.3f}s" if value >= 1 else f"{value * 1000:.0f}ms"
+    if unit == "per_second":
+        return f"{value:.2f}/s"
+    if unit == "usd":
+        return f"${value:.6f}"
+    return f"{value:g}"
+
+
+def slo_line(result: dict[str, Any]) -> str:
+    """`availability >= 99.9%: measured 97.120% [96.8%, 97.4%] n=1234 -> fail`."""
+    unit = result.get("unit", "")
+    interval = ""
+    if result.get("ci_low") is not None and result.get("ci_high") is not None:
+        interval = f" [{_fmt(result['ci_low'], unit)}, {_fmt(result['ci_high'], unit)}]"
+    return (f"{result['name']} {result['objective']}: measured "
+            f"{_fmt(result.get('value'), unit)}{interval} n={result.get('n', 0)} "
+            f"-> {result['verdict']}")
+
+
+def junit_xml(runs: Iterable[dict[str, Any]]) -> str:
+    """`runs`: dicts with keys suite (name), run_dir, verdict, expected, slos (results)."""
+    root = ET.Element("testsuites", name="harness")
+    for run in runs:
+        slos = run.get("slos", [])
+        suite = ET.SubElement(root, "testsuite", name=run["suite"], tests=str(len(slos)))
+        failures = 0
+        for result in slos:
+            case = ET.SubElement(suite, "testcase", classname=run["suite"], name=result["name"])
+            ET.SubElement(case, "system-out").text = slo_line(result)
+            if result["verdict"] == "fail":
+                failures += 1
+                ET.SubElement(case, "failure", message=slo_line(result), type="SLOMissed")
+            elif result["verdict"] == "inconclusive":
+                ET.SubElement(case, "skipped", message=slo_line(result))
+        suite.set("failures", str(failures))
+        props = ET.SubElement(suite, "properties")
+        for key in ("run_dir", "verdict", "expected", "profile", "seed"):
+            if run.get(key) is not None:
+                ET.SubElement(props, "property", name=key, value=str(run[key]))
+    ET.indent(root)
+    return ET.tostring(root, encoding="unicode", xml_declaration=True)
+
+
+def write_junit(path: Path, runs: Iterable[dict[str, Any]]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(junit_xml(runs), encoding="utf-8")
+    tmp.replace(path)
