@@ -51,7 +51,14 @@ def bucket_step(duration_s: float, max_buckets: int = MAX_BUCKETS) -> float:
 
 
 def _num(series: pd.Series) -> pd.Series:
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        series = series.astype(object)
     return pd.to_numeric(series, errors="coerce")
+
+
+def _obj(series: pd.Series) -> pd.Series:
+    """Plain object strings: in-memory runs may hold categoricals, files give strings."""
+    return series.astype(object) if isinstance(series.dtype, pd.CategoricalDtype) else series
 
 
 def _label(series: pd.Series) -> pd.Series:
@@ -70,15 +77,15 @@ def normalise_requests(frame: pd.DataFrame) -> pd.DataFrame:
         derived = (out["status"] >= 200) & (out["status"] < 300)
         ok = ok.astype("boolean").fillna(derived).astype(bool)
     out["ok"] = ok
-    out["error"] = frame["error"]
+    out["error"] = _obj(frame["error"])
     out["tenant"] = _label(frame["tenant"])
     out["task"] = _label(frame["task"])
-    out["request_id"] = frame["request_id"]
+    out["request_id"] = _obj(frame["request_id"])
     out["llm_calls"] = _num(frame["llm_calls"])
     out["cost_usd"] = _num(frame["cost_usd"])
     out["degraded"] = frame["degraded"].astype("boolean").fillna(False).astype(bool)
-    out["attack_id"] = frame["attack_id"]
-    out["attack_category"] = frame["attack_category"]
+    out["attack_id"] = _obj(frame["attack_id"])
+    out["attack_category"] = _obj(frame["attack_category"])
     out["leaked_canaries"] = frame["leaked_canaries"]
     out = out[out["ts_start"].notna()]
     return out

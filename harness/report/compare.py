@@ -35,7 +35,11 @@ def _fmt_delta(d: float, unit: str) -> str:
         return sign + seconds(abs(d))
     if u.startswith("usd") or u.startswith("$"):
         return sign + usd(abs(d))
-    return f"{sign}{num(abs(d))}" + (f" {unit}" if unit else "")
+    if u == "per_second":
+        return f"{sign}{num(abs(d))}/s"
+    if u in ("count", "number", ""):
+        return f"{sign}{num(abs(d))}"
+    return f"{sign}{num(abs(d))} {unit}"
 
 
 def _direction(op: str | None, d: float) -> str:

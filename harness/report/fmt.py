@@ -107,6 +107,10 @@ def slo_value(value: Any, unit: Any) -> str:
         return seconds(value)
     if u in ("usd", "$", "dollar", "dollars"):
         return usd(value)
+    if u == "per_second":
+        return f"{num(value)}/s"
+    if u in ("count", "number"):
+        return num(value)
     if u.startswith("usd/") or u.startswith("$/"):
         return f"{usd(value)}/{u.split('/', 1)[1]}"
     return f"{num(value)} {unit}".strip() if unit else num(value)

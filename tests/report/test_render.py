@@ -1,0 +1,110 @@
+"""report.html from fixture runs, checked as text: content, self-containment, atomicity."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from report_runs import LEAKED, SLOS
+
+from harness.errors import UsageError
+from harness.report import render, render_run
+
+
+def _html(run_dir: Path) -> str:
+    return render_run(run_dir).read_text(encoding="utf-8")
+
+
+def test_report_shows_verdict_incident_slos_and_faults(run_copy) -> None:
+    run_dir = run_copy("naive")
+    html = _html(run_dir)
+    slo = json.loads((run_dir / "slo.json").read_text())
+    word = slo["verdict"].upper()
+    assert '<div class="word">' in html and word in html
+    assert "99.9% uptime becomes 97% when the Claude API hiccups" in html
+    assert "harness run scenarios/claude-api-hiccup.yaml --profile naive --seed 2" in html
+    for name in SLOS:
+        assert f'data-slo="{name}"' in html
+    for label in ("http_error@llm", "latency@llm"):
+        assert html.count(label) >= 6  # fault table + shaded and labelled on all 5 timelines
+    for section in ("By task", "By tenant", "By status and error", "Retry amplification",
+                    "Leaks and attacks", "Versions and configuration"):
+        assert section in html
+    assert "inj-00" in html and "indirect" in html
+    assert "anthropic" in html and "2.14.0" in html
+
+
+def test_report_is_self_contained(run_copy) -> None:
+    html = _html(run_copy("hardened"))
+    assert "<script" not in html.lower()
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", html)
+    assert "@import" not in html
+    assert not re.search(r"url\((?!#)", html)  # only in-page references like url(#clip1)
+    # Every chart is inline SVG.
+    assert html.count("<svg") == 6
+
+
+def test_canaries_never_appear_unmasked(run_copy) -> None:
+    html = _html(run_copy("hardened"))
+    assert LEAKED not in html
+    assert "CANARY-globex-••••••••" in html
+    assert "2 LEAKING REPLIES" in html
+
+
+def test_killed_run_without_slo_json_still_renders(runs, tmp_path: Path) -> None:
+    out = render_run(runs["killed"], tmp_path / "report.html")
+    html = out.read_text()
+    assert "INCONCLUSIVE" in html
+    assert "no slo.json" in html.lower()
+    assert "down@llm" in html and "still active at the end" in html
+    assert "ConnectError: connection refused" in html
+    assert "harness run scenarios/killed.yaml --seed 7" in html
+
+
+def test_empty_directory_renders_a_report_saying_so(tmp_path: Path) -> None:
+    run_dir = tmp_path / "empty-run"
+    run_dir.mkdir()
+    html = _html(run_dir)
+    assert "INCONCLUSIVE" in html
+    assert "No request records" in html
+    assert "run.json is missing" in html
+
+
+def test_not_a_directory_is_a_usage_error(tmp_path: Path) -> None:
+    with pytest.raises(UsageError):
+        render_run(tmp_path / "nope")
+
+
+def test_a_crash_mid_render_keeps_the_old_report_and_leaves_no_temp_file(
+    run_copy, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    run_dir = run_copy("hardened")
+    report = render_run(run_dir)
+    before = report.read_bytes()
+
+    def boom(view):
+        raise RuntimeError("renderer crashed")
+
+    monkeypatch.setattr(render, "render_view", boom)
+    with pytest.raises(RuntimeError):
+        render_run(run_dir)
+    assert report.read_bytes() == before
+    assert [p.name for p in run_dir.iterdir() if p.name.endswith(".tmp")] == []
+
+
+def test_write_is_atomic_on_write_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from harness.report import _atomic
+
+    target = tmp_path / "report.html"
+    target.write_text("old")
+
+    def fail_fsync(fd: int) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(_atomic.os, "fsync", fail_fsync)
+    with pytest.raises(OSError):
+        _atomic.write_atomic(target, "new" * 1000)
+    assert target.read_text() == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.html"]
