@@ -8,6 +8,7 @@ import logging
 import math
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from harness.fake_llm.asgi import (
     JSON,
@@ -19,10 +20,11 @@ from harness.fake_llm.asgi import (
     respond,
     respond_json,
 )
-from harness.fake_llm.behaviour import BehaviourError, BehaviourState, Decision
+from harness.fake_llm.behaviour import HEALTHY, BehaviourError, BehaviourState, Decision
 from harness.fake_llm.errors import APIError
 from harness.fake_llm.ids import IdSource
-from harness.fake_llm.ledger import Ledger, make_row
+from harness.fake_llm.ledger import Ledger
+from harness.fake_llm.memo import Prepared, ReplyMemo, split_around
 from harness.fake_llm.messages import StreamPlan, message_json, parse_json, validate
 from harness.fake_llm.model import Conversation, Model, Reply
 from harness.fake_llm.pricing import ModelInfo, cost_usd
@@ -34,6 +36,7 @@ MAX_BODY_BYTES = 32 * 1024 * 1024  # the real API's limit for /v1/messages
 INJECTED_RETRY_AFTER_S = 1  # retry-after of a 429 injected by behaviour
 
 log = logging.getLogger("harness.fake_llm")
+_NO_USAGE = InputUsage(0)
 
 
 class StreamCut(Exception):
@@ -94,6 +97,8 @@ class FakeLLMApp:
         self.cache = PromptCache()
         self.ledger = Ledger(ledger_path)
         self.limiter = RateLimiter(rate_limit_requests, rate_limit_tokens)
+        self.memo = ReplyMemo()
+        self._pending_decision: Decision | None = None
         self.upstream = None
         if upstream:
             from harness.fake_llm.passthrough import Upstream
@@ -207,11 +212,18 @@ class FakeLLMApp:
                 call.upstream = True
                 await self.upstream.relay(self, req, raw, call, send)
                 return
+            generation = self.behaviour.generation
+            memo = self.memo.get(raw, generation)
+            if memo is not None and await self._serve_memo(memo, call, send):
+                return
             body = parse_json(raw)
             call.model = body.get("model") if isinstance(body.get("model"), str) else None
             call.stream = bool(body.get("stream"))
             call.info = validate(body)
-            decision = self.behaviour.decide(stream=call.stream, tools=bool(body.get("tools")))
+            decision = self._pending_decision or self.behaviour.decide(
+                stream=call.stream, tools=bool(body.get("tools"))
+            )
+            self._pending_decision = None
             self.raise_injected(decision)
             segs = segments(body)
             wait = self.limiter.admit(sum(s.tokens for s in segs))
@@ -234,6 +246,8 @@ class FakeLLMApp:
                     message_json(msg_id, body["model"], reply, call.usage)
                 ).encode()
                 await respond(send, 200, payload, [JSON, *self._headers(call.request_id)])
+                if decision is HEALTHY and b"cache_control" not in raw:
+                    self._remember(raw, generation, body, call, reply, msg_id, payload, segs)
         except APIError as err:
             call.status, call.error_type = err.status, err.type
             call.output_tokens, call.usage = 0, None
@@ -241,6 +255,55 @@ class FakeLLMApp:
             await self._send_error(send, err, call.request_id)
         finally:
             self.record(call)
+
+    async def _serve_memo(self, memo: Prepared, call: CallInfo, send: Send) -> bool:
+        """Answer a repeated request from its memoised reply; False when a fault was drawn
+        (the caller then takes the full path, which applies that same decision)."""
+        decision = self.behaviour.decide(stream=False, tools=memo.tools)
+        if decision is not HEALTHY:
+            self._pending_decision = decision
+            return False
+        call.model, call.info = memo.model, memo.info
+        wait = self.limiter.admit(memo.total_tokens)
+        if wait > 0:
+            raise APIError(429, retry_after=math.ceil(wait))
+        self.limiter.record_output(memo.output_tokens)
+        call.usage, call.output_tokens = memo.usage, memo.output_tokens
+        call.stop_reason, call.tool_calls = memo.stop_reason, memo.tool_calls
+        behaviour = self.behaviour.current
+        delay = behaviour.ttft_ms + behaviour.token_ms * memo.text_chunks
+        if delay > 0:
+            await asyncio.sleep(delay / 1000.0)
+        await respond(send, 200, memo.render(self.ids), [JSON, *self._headers(call.request_id)])
+        return True
+
+    def _remember(
+        self,
+        raw: bytes,
+        generation: int,
+        body: dict[str, Any],
+        call: CallInfo,
+        reply: Reply,
+        msg_id: str,
+        payload: bytes,
+        segs: list[Any],
+    ) -> None:
+        if call.info is None or call.usage is None:
+            return
+        tool_ids = [b["id"] for b in reply.content if b["type"] == "tool_use"]
+        prepared = Prepared(
+            model=body["model"],
+            info=call.info,
+            tools=bool(body.get("tools")),
+            total_tokens=sum(s.tokens for s in segs),
+            usage=call.usage,
+            output_tokens=reply.output_tokens,
+            stop_reason=reply.stop_reason,
+            tool_calls=reply.tool_calls,
+            text_chunks=sum(count_text_chunks(b.get("text", "")) for b in reply.content),
+            parts=split_around(payload, [msg_id, *tool_ids]),
+        )
+        self.memo.put(raw, generation, prepared)
 
     def raise_injected(self, decision: Decision) -> None:
         """Turn an injected error decision into the API error it stands for."""
@@ -305,23 +368,24 @@ class FakeLLMApp:
         await send({"type": "http.response.body", "body": b"", "more_body": False})
 
     def record(self, call: CallInfo) -> None:
-        usage = call.usage or InputUsage(0)
+        usage = call.usage or _NO_USAGE
+        # Built literally, in the contract's field order (see ledger.ROW_FIELDS).
         self.ledger.append(
-            make_row(
-                ts=time.time(),
-                request_id=call.request_id,
-                correlation_id=call.correlation_id,
-                tenant=call.tenant,
-                model=call.model,
-                region=self.region,
-                stream=call.stream,
-                status=call.status,
-                error_type=call.error_type,
-                input_tokens=usage.input_tokens,
-                output_tokens=call.output_tokens,
-                cache_creation_input_tokens=usage.cache_creation,
-                cache_read_input_tokens=usage.cache_read,
-                cost_usd=cost_usd(
+            {
+                "ts": time.time(),
+                "request_id": call.request_id,
+                "correlation_id": call.correlation_id,
+                "tenant": call.tenant,
+                "model": call.model,
+                "region": self.region,
+                "stream": call.stream,
+                "status": call.status,
+                "error_type": call.error_type,
+                "input_tokens": usage.input_tokens,
+                "output_tokens": call.output_tokens,
+                "cache_creation_input_tokens": usage.cache_creation,
+                "cache_read_input_tokens": usage.cache_read,
+                "cost_usd": cost_usd(
                     call.info,
                     input_tokens=usage.input_tokens,
                     output_tokens=call.output_tokens,
@@ -329,9 +393,9 @@ class FakeLLMApp:
                     cache_write_1h=usage.cache_creation_1h,
                     cache_read=usage.cache_read,
                 ),
-                latency_ms=round((time.perf_counter() - call.started) * 1000.0, 3),
-                stop_reason=call.stop_reason,
-                tool_calls=call.tool_calls,
-                upstream=call.upstream,
-            )
+                "latency_ms": round((time.perf_counter() - call.started) * 1000.0, 3),
+                "stop_reason": call.stop_reason,
+                "tool_calls": call.tool_calls,
+                "upstream": call.upstream,
+            }
         )

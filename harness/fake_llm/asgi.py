@@ -54,6 +54,7 @@ class Request:
 
 
 async def respond(send: Send, status: int, body: bytes, headers: Headers) -> None:
+    headers = [*headers, (b"content-length", str(len(body)).encode())]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 

@@ -65,6 +65,7 @@ class BehaviourState:
         self.rng = random.Random(seed)
         self.current = Behaviour()
         self._remaining_errors = 0
+        self.generation = 0  # bumped on every change: replies memoised earlier are stale
 
     def update(self, fields: dict[str, Any]) -> Behaviour:
         unknown = sorted(set(fields) - set(FIELDS))
@@ -83,12 +84,14 @@ class BehaviourState:
                 raise BehaviourError(problems) from exc
             if "error_first_n" in fields:
                 self._remaining_errors = self.current.error_first_n
+            self.generation += 1
             return self.current
 
     def reset(self) -> Behaviour:
         with self._lock:
             self.current = Behaviour()
             self._remaining_errors = 0
+            self.generation += 1
             return self.current
 
     def snapshot(self) -> dict[str, Any]:

@@ -2,27 +2,23 @@
 
 from __future__ import annotations
 
+import itertools
 import random
-import threading
 
-_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+_ALNUM = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 
 class IdSource:
-    """Deterministic per seed, independent of the behaviour dice (ids never shift outcomes)."""
+    """A seeded random stem plus a counter: unique, cheap, and the same for the same seed and
+    call order. Independent of the behaviour dice, so ids never shift fault outcomes."""
 
     def __init__(self, seed: int) -> None:
-        self._rng = random.Random(f"ids:{seed}")
-        self._lock = threading.Lock()
+        rng = random.Random(f"ids:{seed}")
+        self._stem = "".join(rng.choice(_ALNUM) for _ in range(10))
+        self._counter = itertools.count(1)  # next() on a count is atomic under the GIL
 
-    def _suffix(self, length: int = 24) -> str:
-        with self._lock:
-            n = self._rng.getrandbits(144)
-        chars = []
-        for _ in range(length):
-            n, r = divmod(n, 62)
-            chars.append(_ALPHABET[r])
-        return "".join(chars)
+    def _suffix(self) -> str:
+        return f"{self._stem}{next(self._counter):014x}"
 
     def message(self) -> str:
         return "msg_01" + self._suffix()

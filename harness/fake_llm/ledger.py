@@ -64,8 +64,3 @@ class Ledger:
             if self._file:
                 self._file.close()
                 self._file = None
-
-
-def make_row(**fields: Any) -> dict[str, Any]:
-    """A row with every contract field, in contract order (missing ones are None)."""
-    return {name: fields.get(name) for name in ROW_FIELDS}

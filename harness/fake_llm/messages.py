@@ -110,8 +110,6 @@ class StreamPlan:
         ]
         for index, block in enumerate(reply.content):
             self._block(index, block, reply.stream_json.get(index))
-            if index == 0:
-                self.events.append((event("ping", {"type": "ping"}), 0, False))
         self.events.append(
             (
                 event(
@@ -137,12 +135,14 @@ class StreamPlan:
         add = self.events.append
         if block["type"] == "text":
             add((_start(index, {"type": "text", "text": ""}), 0, False))
+            self._ping_after_first_start()
             for piece in text_chunks(block["text"]):
                 delta = {"type": "text_delta", "text": piece}
                 add((_delta(index, delta), -(-len(piece) // 4), True))
         else:
             head = {"type": "tool_use", "id": block["id"], "name": block["name"], "input": {}}
             add((_start(index, head), 0, False))
+            self._ping_after_first_start()
             raw = raw_json if raw_json is not None else json.dumps(block["input"])
             pieces = json_chunks(raw)
             tokens = block_tokens(block)
@@ -150,6 +150,11 @@ class StreamPlan:
                 delta = {"type": "input_json_delta", "partial_json": piece}
                 add((_delta(index, delta), tokens // max(1, len(pieces)), False))
         add((event("content_block_stop", {"type": "content_block_stop", "index": index}), 0, False))
+
+    def _ping_after_first_start(self) -> None:
+        # The API sends one ping right after the first content_block_start.
+        if len(self.events) == 2:
+            self.events.append((event("ping", {"type": "ping"}), 0, False))
 
     def midpoint(self) -> int:
         """Index of the event after which a faulty stream breaks: half-way through the deltas."""

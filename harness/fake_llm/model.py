@@ -306,10 +306,9 @@ class Model:
                 return Reply(content, "max_tokens", min(used, conv.max_tokens), stream_json)
             block["input"] = _malformed(block["input"], conv.tools, block["name"])
             stream_json[index] = full[:-1] + ',"' if len(full) > 2 else '{"'
-        content, stop = _cap(content, conv.max_tokens)
+        content, stop, used = _cap(content, conv.max_tokens)
         if stop is None:
             stop = "tool_use" if any(b["type"] == "tool_use" for b in content) else "end_turn"
-        used = sum(block_tokens(b) for b in content)
         return Reply(content, stop, used, stream_json)
 
 
@@ -344,8 +343,11 @@ def _force_length(content: list[dict[str, Any]], target: int) -> list[dict[str, 
     return ([_text(body)] if body else []) + others
 
 
-def _cap(content: list[dict[str, Any]], max_tokens: int) -> tuple[list[dict[str, Any]], str | None]:
-    """Cut the reply at max_tokens (text is cut; a tool call that does not fit is dropped)."""
+def _cap(
+    content: list[dict[str, Any]], max_tokens: int
+) -> tuple[list[dict[str, Any]], str | None, int]:
+    """Cut the reply at max_tokens (text is cut; a tool call that does not fit is dropped).
+    Returns the kept blocks, "max_tokens" or None, and the output tokens used."""
     kept: list[dict[str, Any]] = []
     budget = max_tokens
     for block in content:
@@ -356,8 +358,9 @@ def _cap(content: list[dict[str, Any]], max_tokens: int) -> tuple[list[dict[str,
             continue
         if block["type"] == "text" and budget > 0:
             kept.append(_text(block["text"][: budget * CHARS_PER_TOKEN]))
-        return kept or [_text("")], "max_tokens"
-    return kept, None
+            budget = 0
+        return kept or [_text("")], "max_tokens", max_tokens - budget
+    return kept, None, max_tokens - budget
 
 
 __all__ = ["Conversation", "Model", "Reply", "detect_intent", "filler", "text_tokens"]

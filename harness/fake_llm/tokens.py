@@ -27,8 +27,12 @@ def text_tokens(text: str) -> int:
     return -(-len(text) // CHARS_PER_TOKEN)
 
 
+# One shared encoder: json.dumps with keyword arguments builds a new encoder per call.
+_COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+
+
 def json_tokens(obj: Any) -> int:
-    return text_tokens(json.dumps(obj, separators=(",", ":"), sort_keys=True))
+    return text_tokens(_COMPACT.encode(obj))
 
 
 @dataclass(slots=True)

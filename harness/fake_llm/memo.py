@@ -1,0 +1,74 @@
+"""Memoised replies: the hot path of a load test without re-running the model.
+
+A non-streaming reply is a pure function of the request body and the behaviour, except for
+its ids, when the request uses no prompt caching (whose numbers depend on earlier calls) and
+no fault was drawn. Such replies are kept as their encoded JSON split around the ids, so a
+repeat costs a dict lookup and a join; fresh ids are stamped in each time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from harness.fake_llm.ids import IdSource
+from harness.fake_llm.pricing import ModelInfo
+from harness.fake_llm.tokens import InputUsage
+
+MAX_ENTRIES = 4096
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    model: str
+    info: ModelInfo
+    tools: bool
+    total_tokens: int
+    usage: InputUsage
+    output_tokens: int
+    stop_reason: str
+    tool_calls: int
+    text_chunks: int
+    parts: tuple[bytes, ...]  # payload pieces around the ids: msg id, then tool ids in order
+
+    def render(self, ids: IdSource) -> bytes:
+        tool_ids = [ids.tool_use().encode() for _ in range(len(self.parts) - 2)]
+        fresh = [ids.message().encode(), *tool_ids]
+        out = [self.parts[0]]
+        for value, part in zip(fresh, self.parts[1:], strict=True):
+            out.append(value)
+            out.append(part)
+        return b"".join(out)
+
+
+def split_around(payload: bytes, ids: list[str]) -> tuple[bytes, ...]:
+    """`payload` cut at each of `ids` (in order of appearance)."""
+    parts: list[bytes] = []
+    rest = payload
+    for value in ids:
+        head, sep, rest = rest.partition(value.encode())
+        if not sep:
+            raise ValueError(f"id {value} not found in payload")
+        parts.append(head)
+    parts.append(rest)
+    return tuple(parts)
+
+
+class ReplyMemo:
+    def __init__(self) -> None:
+        self._entries: dict[bytes, Prepared] = {}
+        self._generation = -1
+
+    def get(self, raw: bytes, generation: int) -> Prepared | None:
+        if generation != self._generation:
+            self._entries.clear()
+            self._generation = generation
+            return None
+        return self._entries.get(raw)
+
+    def put(self, raw: bytes, generation: int, prepared: Prepared) -> None:
+        if generation != self._generation:
+            self._entries.clear()
+            self._generation = generation
+        if len(self._entries) >= MAX_ENTRIES:
+            self._entries.clear()  # cheap bound; a load test's working set refills it at once
+        self._entries[raw] = prepared
