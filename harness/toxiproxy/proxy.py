@@ -114,6 +114,7 @@ class Proxy:
         self.stats.connections_total += 1
         conn.sync(self.toxics.specs)
         client.flush_early()
+        upstream.flush_early()  # a server may speak first (banner) before we wired the links
         if not conn.closed and not client.transport.is_closing():
             client.transport.resume_reading()
 
