@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from harness.slo.scope import Scope
+from harness.slo.scope import PHASES, Scope, phases
 from harness.slo.spec import SLOSpec
 from harness.slo.stats import (
     bootstrap_ci,
@@ -283,8 +283,8 @@ def retry_amplification(scope: Scope, spec: SLOSpec, ctx: Context) -> Measuremen
     Needs requests on both sides and calls outside; n = the smaller side. Bootstrap of the
     ratio, each side resampled on its own."""
     mask = scope.mask(spec.filters)
-    inside = mask & (scope.phase == "faults")
-    outside = mask & (scope.phase != "faults")
+    faults = scope.phase == PHASES.index("faults")
+    inside, outside = mask & faults, mask & ~faults
     n_in, n_out = int(inside.sum()), int(outside.sum())
     detail = {"requests_in_faults": n_in, "requests_outside": n_out}
     if n_in == 0 or n_out == 0:
@@ -321,7 +321,7 @@ def _joined_tool_calls(scope: Scope, spec: SLOSpec) -> tuple[np.ndarray, np.ndar
     tools = scope.data.tool_calls
     if tools.empty:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool)
-    pos = scope.request_positions(tools["correlation_id"])
+    pos = scope.tool_positions()
     if _unfiltered(spec):
         return pos, np.ones(len(pos), dtype=bool)
     mask = scope.mask(spec.filters)
@@ -363,21 +363,15 @@ def residency_violations(scope: Scope, spec: SLOSpec, ctx: Context) -> Measureme
     eu = [t for t, r in scope.regions.items() if r == "eu"]
     if ledger.empty or not eu:
         return _exact(0.0, 0, eu_tenants=eu)
-    tenant = ledger["tenant"].astype(object).to_numpy()
-    rows = np.isin(tenant, eu)
+    rows = ledger["tenant"].isin(eu).to_numpy(dtype=bool, copy=True)
     if "tenant" in spec.filters:
-        rows &= tenant == spec.filters["tenant"]
+        rows &= (ledger["tenant"] == spec.filters["tenant"]).to_numpy(dtype=bool, na_value=False)
     if "during" in spec.filters:
         ts = pd.to_numeric(ledger["ts"], errors="coerce").to_numpy(dtype=float)
-        phase = np.full(ts.shape, "baseline", dtype=object)
-        if scope.windows:
-            phase[ts >= scope.last_revert] = "recovery"
-            phase[scope.in_windows(ts)] = "faults"
-        rows &= phase == spec.filters["during"]
-    region = ledger["region"].astype(object).to_numpy()
-    bad = rows & (region != "eu")
+        rows &= phases(ts, scope.windows) == PHASES.index(spec.filters["during"])
+    bad = rows & (ledger["region"] != "eu").to_numpy(dtype=bool)
     return _exact(float(bad.sum()), int(rows.sum()), eu_tenants=eu,
-                  regions=sorted({str(r) for r in region[bad]}))
+                  regions=sorted({str(r) for r in ledger["region"][bad]}))
 
 
 # ---- recovery ---------------------------------------------------------------------------

@@ -23,7 +23,7 @@ import pandas as pd
 
 from harness.measure import RunData
 
-__all__ = ["Scope", "tenant_regions"]
+__all__ = ["PHASES", "Scope", "phases", "tenant_regions"]
 
 
 def tenant_regions(run: dict[str, Any]) -> dict[str, str]:
@@ -66,7 +66,7 @@ class Scope:
     degraded: np.ndarray = field(repr=False)
     latency_s: np.ndarray = field(repr=False)
     tenant: np.ndarray = field(repr=False)
-    phase: np.ndarray = field(repr=False)  # "faults" | "baseline" | "recovery"
+    phase: np.ndarray = field(repr=False)  # PHASES codes
     leaked: np.ndarray = field(repr=False)  # number of canaries found in the reply
     calls: np.ndarray = field(repr=False)  # ledger calls joined to the request
     cost: np.ndarray = field(repr=False)
@@ -79,6 +79,9 @@ class Scope:
     orphan_calls: int = 0
     _masks: dict[tuple[tuple[str, str], ...], np.ndarray] = field(default_factory=dict,
                                                                  repr=False)
+    _index: pd.Index | None = field(default=None, repr=False)
+    _index_positions: np.ndarray | None = field(default=None, repr=False)
+    _tool_positions: np.ndarray | None = field(default=None, repr=False)
 
     @classmethod
     def build(cls, data: RunData) -> Scope:
@@ -92,15 +95,10 @@ class Scope:
         start = float(run.get("started") or (np.nanmin(ts) if ts.size else 0.0))
         end = float(run.get("ended") or (np.nanmax(ts_end) if ts.size else start))
         windows = [(s, e) for s, e, _ in data.fault_windows()]
-        phase = np.full(len(req), "baseline", dtype=object)
-        if windows:
-            last = max(e for _, e in windows)
-            phase[ts >= last] = "recovery"
-            for s, e in windows:
-                phase[(ts >= s) & (ts < e)] = "faults"
-        leaked = req["leaked_canaries"].map(
-            lambda v: len(v) if isinstance(v, list | tuple) else 0
-        ).to_numpy(dtype=np.int64) if len(req) else np.zeros(0, dtype=np.int64)
+        phase = phases(ts, windows)
+        # .str.len() counts list items without a Python-level lambda per row.
+        leaked = (req["leaked_canaries"].astype(object).str.len().fillna(0)
+                  .to_numpy(dtype=np.int64) if len(req) else np.zeros(0, dtype=np.int64))
         scope = cls(
             data=data, windows=windows, start=start, end=end,
             regions=tenant_regions(run), ts=ts, ok=_bools(req["ok"]),
@@ -135,13 +133,23 @@ class Scope:
 
     def request_positions(self, correlation_ids: pd.Series) -> np.ndarray:
         """Row position of the request each correlation id names, -1 when none."""
-        ids = self.data.requests["request_id"].astype(object)
-        first = ~ids.duplicated(keep="first").to_numpy()
-        positions = np.flatnonzero(first)
-        if positions.size == 0:
-            return np.full(len(correlation_ids), -1, dtype=np.int64)
-        found = pd.Index(ids[first]).get_indexer(correlation_ids.astype(object))
+        if self._index is None:
+            # A duplicated request id keeps its first row (get_indexer needs unique labels).
+            ids = pd.Index(self.data.requests["request_id"].astype(object))
+            self._index = ids if ids.is_unique else ids.drop_duplicates(keep="first")
+            self._index_positions = (None if ids.is_unique
+                                     else np.flatnonzero(~ids.duplicated(keep="first")))
+        found = self._index.get_indexer(correlation_ids.astype(object))
+        if self._index_positions is None or found.size == 0:
+            return found
+        positions = self._index_positions
         return np.where(found >= 0, positions[np.maximum(found, 0)], -1)
+
+    def tool_positions(self) -> np.ndarray:
+        """request_positions of the tool log, computed once."""
+        if self._tool_positions is None:
+            self._tool_positions = self.request_positions(self.data.tool_calls["correlation_id"])
+        return self._tool_positions
 
     def mask(self, filters: dict[str, str]) -> np.ndarray:
         """Boolean mask over requests for row selectors (tenant, task, during, attack, region)."""
@@ -155,15 +163,15 @@ class Scope:
             if name == "tenant":
                 mask &= self.tenant == value
             elif name == "task":
-                mask &= _strings(req["task"]) == value
+                mask &= (req["task"] == value).to_numpy(dtype=bool, na_value=False)
             elif name == "during":
-                mask &= self.phase == value
+                mask &= self.phase == PHASES.index(value)
             elif name == "attack":
                 has_attack = req["attack_id"].notna().to_numpy()
                 mask &= has_attack if value == "true" else ~has_attack
             elif name == "region":
-                in_region = {t for t, r in self.regions.items() if r == value}
-                mask &= np.isin(self.tenant, list(in_region))
+                in_region = [t for t, r in self.regions.items() if r == value]
+                mask &= req["tenant"].isin(in_region).to_numpy(dtype=bool)
         self._masks[key] = mask
         return mask
 
@@ -182,11 +190,19 @@ class Scope:
     def last_revert(self) -> float:
         return max(e for _, e in self.windows) if self.windows else math.nan
 
-    def in_windows(self, ts: np.ndarray) -> np.ndarray:
-        inside = np.zeros(ts.shape, dtype=bool)
-        for s, e in self.windows:
-            inside |= (ts >= s) & (ts < e)
-        return inside
+
+
+PHASES = ("baseline", "faults", "recovery")
+
+
+def phases(ts: np.ndarray, windows: list[tuple[float, float]]) -> np.ndarray:
+    """Phase code (index into PHASES) of each timestamp."""
+    phase = np.zeros(ts.shape, dtype=np.int8)
+    if windows:
+        phase[ts >= max(e for _, e in windows)] = PHASES.index("recovery")
+        for s, e in windows:
+            phase[(ts >= s) & (ts < e)] = PHASES.index("faults")
+    return phase
 
 
 def _union_length(intervals: list[tuple[float, float]]) -> float:
