@@ -104,19 +104,22 @@ class LocalStack:
     def start(self) -> None:
         run_dir, seed = self.config.run_dir, str(self.config.seed)
         py = sys.executable
+        # The four dependencies start in parallel (each takes seconds to import), then wait.
         self._spawn("llm", [py, "-m", "harness", "serve", "fake-llm", "--port", "0",
                             "--region", "us", "--seed", seed,
                             "--ledger", str(run_dir / "llm_calls.us.jsonl")],
-                    health="/_control/health")
+                    health="/_control/health", wait=False)
         self._spawn("llm_eu", [py, "-m", "harness", "serve", "fake-llm", "--port", "0",
                                "--region", "eu", "--seed", seed,
                                "--ledger", str(run_dir / "llm_calls.eu.jsonl")],
-                    health="/_control/health")
+                    health="/_control/health", wait=False)
         self._spawn("tools", [py, "-m", "reference_agent.tools", "--port", "0", "--seed", seed,
                               "--log", str(run_dir / "tool_calls.jsonl")],
-                    health="/healthz")
+                    health="/healthz", wait=False)
         self._spawn("toxiproxy", [py, "-m", "harness", "serve", "toxiproxy", "--port", "0",
-                                  "--seed", seed], health="/version")
+                                  "--seed", seed], health="/version", wait=False)
+        for name, proc in self.processes.items():
+            self.urls[name] = proc.wait_ready()
         agent = self.config.agent
         if agent.url:
             agent_upstream = _hostport(agent.url)
@@ -131,11 +134,14 @@ class LocalStack:
         self._monitor.start()
 
     def _spawn(self, name: str, argv: list[str], health: str | None,
-               env: dict[str, str] | None = None, url: str | None = None) -> None:
+               env: dict[str, str] | None = None, url: str | None = None,
+               wait: bool = True) -> None:
         proc = ManagedProcess(name, argv, self.logs / f"{name}.log", env=env, health=health,
                               url=url, start_timeout_s=self.config.start_timeout_s)
         self.processes[name] = proc
-        self.urls[name] = self._on_spawner(proc.start)
+        self._on_spawner(proc.spawn)
+        if wait:
+            self.urls[name] = proc.wait_ready()
 
     def _on_spawner(self, fn: Callable[[], Any]) -> Any:
         return self._spawner.submit(fn).result()
@@ -283,9 +289,14 @@ class LocalStack:
             # Leave no toxic behind, even though the proxy process goes away too.
             with contextlib.suppress(httpx.HTTPError):
                 httpx.post(f"{toxiproxy}/reset", timeout=2)
-        for name in reversed(list(self.processes)):
-            try:
-                self.processes[name].stop()
-            except Exception as exc:  # a failing stop must not hide the others
-                self._event("stop_failed", name, error=repr(exc))
+        # The agent first (it holds connections to the others), then the rest all at once.
+        ordered = list(reversed(list(self.processes)))
+        for group in (ordered[:1], ordered[1:]):
+            for name in group:
+                self.processes[name].terminate()
+            for name in group:
+                try:
+                    self.processes[name].stop()
+                except Exception as exc:  # a failing stop must not hide the others
+                    self._event("stop_failed", name, error=repr(exc))
         self._spawner.shutdown(wait=True)

@@ -64,11 +64,17 @@ class ManagedProcess:
         self._url_seen = threading.Event()
         self._reader: threading.Thread | None = None
         self.expected_exit = False
+        self._spawned_at = 0.0
 
     # -- life cycle ---------------------------------------------------------------------------
 
     def start(self) -> str:
         """Spawn the child and wait until it is healthy; returns its base URL."""
+        self.spawn()
+        return self.wait_ready()
+
+    def spawn(self) -> None:
+        """Fork the child (call this on a long-lived thread: see PR_SET_PDEATHSIG)."""
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         self._url_seen.clear()
         self.expected_exit = False
@@ -87,7 +93,11 @@ class ManagedProcess:
             raise StackError(self.name, f"cannot start {self.argv[0]!r}: {exc}") from exc
         self._reader = threading.Thread(target=self._pump, name=f"log-{self.name}", daemon=True)
         self._reader.start()
-        deadline = time.monotonic() + self.start_timeout_s
+        self._spawned_at = time.monotonic()
+
+    def wait_ready(self) -> str:
+        """Wait for the `listening on` line and a healthy answer; returns the base URL."""
+        deadline = self._spawned_at + self.start_timeout_s
         self._wait_for_url(deadline)
         self._wait_healthy(deadline)
         assert self.url is not None
@@ -171,6 +181,16 @@ class ManagedProcess:
 
     # -- teardown -----------------------------------------------------------------------------
 
+    def terminate(self) -> None:
+        """Ask the child to exit (SIGTERM to its group) without waiting; see `stop`."""
+        proc = self.proc
+        if proc is None or proc.poll() is not None:
+            return
+        self.expected_exit = True
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGCONT)  # a frozen child cannot act on SIGTERM
+            os.killpg(proc.pid, signal.SIGTERM)
+
     def stop(self, grace_s: float = 5.0) -> None:
         """SIGTERM the group, then SIGKILL after `grace_s`; always reaps. Idempotent."""
         proc = self.proc
@@ -178,9 +198,8 @@ class ManagedProcess:
             return
         self.expected_exit = True
         if proc.poll() is None:
-            with contextlib.suppress(subprocess.TimeoutExpired, ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGCONT)  # a frozen child cannot act on SIGTERM
-                os.killpg(proc.pid, signal.SIGTERM)
+            self.terminate()
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 proc.wait(timeout=grace_s)
         # Whatever is left in the group (the child or its own children) is killed.
         with contextlib.suppress(ProcessLookupError, PermissionError):
