@@ -15,7 +15,6 @@ from harness.netutil import require_loopback
 
 CONFIG_ENV = "HARNESS_LOAD_CONFIG"  # path of the LoadConfig JSON the locustfile reads
 WORKER_ENV = "HARNESS_LOAD_WORKER"  # this Locust worker's index (unset: single process)
-WORKERS_ENV = "HARNESS_LOAD_WORKERS"  # how many workers share the users
 
 
 class AttackConfig(BaseModel):

@@ -9,6 +9,7 @@ Task choice uses that RNG rather than Locust's `@task` weights (which draw from 
 
 from __future__ import annotations
 
+import fcntl
 import itertools
 import os
 import random
@@ -17,11 +18,12 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import gevent
 from locust import events, task
 from locust.contrib.fasthttp import FastHttpUser
 
 from harness.load.attacks import load_corpus
-from harness.load.config import CONFIG_ENV, WORKER_ENV, WORKERS_ENV, LoadConfig
+from harness.load.config import CONFIG_ENV, WORKER_ENV, LoadConfig
 from harness.load.recorder import LeakDetector, Recorder, build_record, error_text
 from harness.load.tasks import Message, TaskContext, attack, build_message
 
@@ -40,9 +42,26 @@ CORPUS = load_corpus()
 DETECTOR = LeakDetector(CONFIG.canaries, CONFIG.tenants)
 TENANT_ORDER = sorted(CONFIG.tenants)
 WORKER_INDEX = int(os.environ.get(WORKER_ENV, "0"))
-WORKER_COUNT = max(1, int(os.environ.get(WORKERS_ENV, "1")))
 _local_users = itertools.count()
 _recorder: Recorder | None = None
+
+
+def _claim_user_index() -> int:
+    """A run-wide user index. Workers share a counter file (same host, same records_dir):
+    Locust spreads users over workers in an order we cannot know, and guessing it would leave
+    gaps that skew the tenant round-robin."""
+    if WORKER_ENV not in os.environ:
+        return next(_local_users)
+    CONFIG.records_dir.mkdir(parents=True, exist_ok=True)
+    with (CONFIG.records_dir / ".user_index").open("a+", encoding="utf-8") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)  # held for microseconds, once per user
+        fh.seek(0)
+        index = int(fh.read() or 0)
+        fh.seek(0)
+        fh.truncate()
+        fh.write(str(index + 1))
+        fh.flush()
+    return index
 
 
 def _records_path() -> Path:
@@ -56,6 +75,14 @@ def recorder() -> Recorder:
     if _recorder is None:
         _recorder = Recorder(_records_path())
     return _recorder
+
+
+@events.init.add_listener
+def _refresh_loop_clock(**_: Any) -> None:
+    # gevent timers count from the event loop's cached clock. A slow start-up (imports on a
+    # busy machine) leaves it seconds behind, and Locust's `-t` timer, armed right after
+    # this event, would then fire at once and end the run before any request.
+    gevent.get_hub().loop.update_now()
 
 
 @events.quitting.add_listener
@@ -73,8 +100,7 @@ class AgentUser(FastHttpUser):
 
     def __init__(self, environment: Any) -> None:
         super().__init__(environment)
-        # Workers interleave indices so tenants stay round-robin across the whole run.
-        self.index = next(_local_users) * WORKER_COUNT + WORKER_INDEX
+        self.index = _claim_user_index()
         self.tenant = TENANT_ORDER[(self.index + CONFIG.seed) % len(TENANT_ORDER)]
         self.api_key = CONFIG.tenants[self.tenant]
         self.rng = random.Random(f"{CONFIG.seed}:{self.index}")

@@ -22,7 +22,7 @@ from pathlib import Path
 from types import TracebackType
 
 from harness.load import _proc
-from harness.load.config import CONFIG_ENV, WORKER_ENV, WORKERS_ENV, LoadConfig
+from harness.load.config import CONFIG_ENV, WORKER_ENV, LoadConfig
 from harness.netutil import LOOPBACK, free_port
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
@@ -64,14 +64,14 @@ class LoadRunner:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         self.config.write(self.config_path)
         env = {**os.environ, CONFIG_ENV: str(self.config_path), "PYTHONUNBUFFERED": "1"}
-        for name in (WORKER_ENV, WORKERS_ENV):
-            env.pop(name, None)
+        env.pop(WORKER_ENV, None)
+        (records / ".user_index").unlink(missing_ok=True)  # workers' shared user counter
         port = free_port() if self.workers else 0
         with self.log_path.open("ab") as log:
             self._master = _proc.spawn(self.master_argv(port), env=env, log=log.fileno())
         try:
             for index in range(self.workers):
-                worker_env = {**env, WORKER_ENV: str(index), WORKERS_ENV: str(self.workers)}
+                worker_env = {**env, WORKER_ENV: str(index)}
                 with self.worker_log(index).open("ab") as log:
                     self._workers.append(
                         _proc.spawn(

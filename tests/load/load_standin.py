@@ -9,11 +9,13 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from harness.load.config import LoadConfig
 from harness.netutil import LOOPBACK, free_port
 
 KEYS = {"key-acme": "acme", "key-globex": "globex", "key-initech": "initech"}
@@ -101,3 +103,23 @@ def serve_standin() -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def standin_config(url: str, records_dir: Path, **overrides: object) -> LoadConfig:
+    """A LoadConfig aimed at the stand-in: 5 users of 3 tenants, 20% attacks, 5 s."""
+    fields: dict[str, object] = {
+        "target_url": url,
+        "users": 5,
+        "spawn_rate": 5,
+        "run_time_s": 5,
+        "tenants": {tenant: key for key, tenant in KEYS.items()},
+        "mix": {"chat": 3, "order_lookup": 2, "kb_search": 1, "long_context": 1},
+        "seed": 11,
+        "think_time_s": 0.02,
+        "attacks": {"ratio": 0.2},
+        "canaries": CANARIES,
+        "order_ids": ORDER_IDS,
+        "customer_ids": CUSTOMER_IDS,
+        "records_dir": records_dir,
+    }
+    return LoadConfig.model_validate({**fields, **overrides})
