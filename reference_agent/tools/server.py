@@ -81,10 +81,19 @@ class ToolService:
             result = CallToolResult(
                 content=[TextContent(type="text", text=str(refusal))], is_error=True
             )
+        except BaseException as exc:
+            # Cancelled (the client went away) or a bug: leave the evidence, then propagate.
+            kind = "cancelled" if isinstance(exc, asyncio.CancelledError) else "internal"
+            record.update(status="error", error=f"{kind}: {exc!r}")
+            self._log(record, started)
+            raise
+        self._log(record, started)
+        return result
+
+    def _log(self, record: dict[str, Any], started: float) -> None:
         record["ts"] = time.time()
         record["latency_ms"] = round((time.perf_counter() - started) * 1000, 3)
         self.calls.append(record)
-        return result
 
     async def _answer(
         self,

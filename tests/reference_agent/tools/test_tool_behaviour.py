@@ -131,3 +131,38 @@ def test_log_file_gets_each_call_as_it_happens(tmp_path, mcp_for):
         assert [c["tool"] for c in lines] == ["order_lookup", "kb_search"]
         assert lines == client.calls()
         assert {c["correlation_id"] for c in lines} == {"c9"}
+
+
+def test_a_crashing_or_cancelled_call_is_still_logged():
+    from types import SimpleNamespace
+
+    from reference_agent.tools.calls import CallLog
+    from reference_agent.tools.server import ToolService
+    from reference_agent.tools.store import SQLiteStore
+
+    store = SQLiteStore()
+    service = ToolService(store=store, faults=Faults(), calls=CallLog())
+    ctx = SimpleNamespace(headers={"x-correlation-id": "c1"})
+
+    async def crash(scope):
+        raise RuntimeError("disk on fire")
+
+    async def hang(scope):
+        await asyncio.sleep(30)
+
+    async def scenario():
+        with pytest.raises(RuntimeError):
+            await service.call("order_lookup", ctx, "acme", crash)
+        task = asyncio.create_task(service.call("kb_search", ctx, None, hang))
+        await asyncio.sleep(0.05)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        store.close()
+    crashed, cancelled = service.calls.snapshot()
+    assert crashed["status"] == "error" and crashed["error"].startswith("internal")
+    assert cancelled["error"].startswith("cancelled") and cancelled["correlation_id"] == "c1"

@@ -45,12 +45,9 @@ def test_cli_announces_serves_and_exits_zero_on_signal(tmp_path, mcp_for, sig):
         proc.stderr.close()
 
 
-def test_cli_refuses_a_postgres_store_with_exit_2():
-    done = subprocess.run(
-        [sys.executable, "-m", "reference_agent.tools", "--store", "postgresql://x/y"],
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
-    assert done.returncode == 2 and "PostgreSQL" in done.stderr
-    assert "listening" not in done.stdout
+def test_cli_refuses_a_postgres_store_with_exit_2(capsys):
+    from reference_agent.tools.__main__ import main
+
+    assert main(["--store", "postgresql://x/y"]) == 2
+    out, err = capsys.readouterr()
+    assert "PostgreSQL" in err and "listening" not in out
