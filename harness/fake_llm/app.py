@@ -71,6 +71,7 @@ class CallInfo:
     tool_calls: int = 0
     upstream: bool = False
     info: ModelInfo | None = None
+    recorded: bool = False
 
 
 class FakeLLMApp:
@@ -178,8 +179,15 @@ class FakeLLMApp:
         return [(b"request-id", request_id.encode()), *self.limiter.headers(), *(extra or [])]
 
     def _authenticate(self, req: Request) -> None:
-        if self.api_key is not None and req.header(b"x-api-key") != self.api_key:
-            raise APIError(401, "invalid x-api-key")
+        """With --api-key, the caller must present it as x-api-key or as a bearer token
+        (the SDK sends the latter)."""
+        if self.api_key is None:
+            return
+        if req.header(b"x-api-key") == self.api_key:
+            return
+        if req.header(b"authorization") == f"Bearer {self.api_key}":
+            return
+        raise APIError(401, "invalid x-api-key")
 
     async def count_tokens(self, req: Request, send: Send) -> None:
         request_id = self.ids.request()
@@ -245,6 +253,7 @@ class FakeLLMApp:
                 payload = json.dumps(
                     message_json(msg_id, body["model"], reply, call.usage)
                 ).encode()
+                self.record(call)
                 await respond(send, 200, payload, [JSON, *self._headers(call.request_id)])
                 if decision is HEALTHY and b"cache_control" not in raw:
                     self._remember(raw, generation, body, call, reply, msg_id, payload, segs)
@@ -252,6 +261,7 @@ class FakeLLMApp:
             call.status, call.error_type = err.status, err.type
             call.output_tokens, call.usage = 0, None
             call.stop_reason, call.tool_calls = None, 0
+            self.record(call)
             await self._send_error(send, err, call.request_id)
         finally:
             self.record(call)
@@ -274,7 +284,9 @@ class FakeLLMApp:
         delay = behaviour.ttft_ms + behaviour.token_ms * memo.text_chunks
         if delay > 0:
             await asyncio.sleep(delay / 1000.0)
-        await respond(send, 200, memo.render(self.ids), [JSON, *self._headers(call.request_id)])
+        payload = memo.render(self.ids)
+        self.record(call)
+        await respond(send, 200, payload, [JSON, *self._headers(call.request_id)])
         return True
 
     def _remember(
@@ -353,6 +365,7 @@ class FakeLLMApp:
             await send({"type": "http.response.body", "body": body, "more_body": True})
         if decision.stream_cut:
             call.error_type, call.stop_reason, call.output_tokens = "stream_cut", None, emitted
+            self.record(call)
             raise StreamCut(call.request_id)
         if decision.stream_error:
             call.error_type, call.stop_reason, call.output_tokens = (
@@ -361,13 +374,20 @@ class FakeLLMApp:
                 emitted,
             )
             err = {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}
+            self.record(call)
             await send(
                 {"type": "http.response.body", "body": event("error", err), "more_body": False}
             )
             return
+        self.record(call)
         await send({"type": "http.response.body", "body": b"", "more_body": False})
 
     def record(self, call: CallInfo) -> None:
+        """Write the call's ledger row, once. Called before the last byte of the response is
+        sent, so a client holding its answer always finds the row."""
+        if call.recorded:
+            return
+        call.recorded = True
         usage = call.usage or _NO_USAGE
         # Built literally, in the contract's field order (see ledger.ROW_FIELDS).
         self.ledger.append(

@@ -98,6 +98,7 @@ class Upstream:
                     count_text_chunks(b.get("text", "")) for b in resp.json().get("content", [])
                 )
                 await asyncio.sleep(behaviour.token_ms * chunks / 1000.0)
+            app.record(call)
             await respond(send, resp.status_code, resp.content, [JSON, *_relayed(resp.headers)])
             return
         request = self.client.build_request("POST", "/v1/messages", content=raw, headers=headers)
@@ -113,6 +114,7 @@ class Upstream:
                     resp.status_code,
                     _error_type(resp.status_code, content),
                 )
+                app.record(call)
                 await respond(send, resp.status_code, content, [JSON, *_relayed(resp.headers)])
                 return
             await self._relay_stream(app, call, resp, send, decision)
@@ -160,6 +162,8 @@ class Upstream:
                     if token_ms:
                         await asyncio.sleep(token_ms / 1000.0)
                     deltas += 1
+                if name in ("message_stop", "error"):
+                    app.record(call)
                 await send(
                     {"type": "http.response.body", "body": raw_event + b"\n\n", "more_body": True}
                 )
@@ -167,6 +171,7 @@ class Upstream:
                 if deltas == 1 and name == "content_block_delta":
                     if decision.stream_cut:
                         call.error_type, call.stop_reason = "stream_cut", None
+                        app.record(call)
                         raise StreamCut(call.request_id)
                     if decision.stream_error:
                         call.error_type, call.stop_reason = "overloaded_error", None
@@ -174,6 +179,7 @@ class Upstream:
                             "type": "error",
                             "error": {"type": "overloaded_error", "message": "Overloaded"},
                         }
+                        app.record(call)
                         await send(
                             {
                                 "type": "http.response.body",
@@ -182,6 +188,7 @@ class Upstream:
                             }
                         )
                         return
+        app.record(call)
         await send({"type": "http.response.body", "body": buffer, "more_body": False})
 
     def _account_event(self, call: CallInfo, raw_event: bytes) -> tuple[str, dict[str, Any]]:
