@@ -23,7 +23,10 @@ class CallLog:
         self._lock = threading.Lock()
         # Line-buffered append: every record reaches the file as it happens (a killed run
         # still leaves its evidence).
-        self._file = open(path, "a", buffering=1, encoding="utf-8") if path else None  # noqa: SIM115
+        self._file = None
+        if path:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            self._file = open(path, "a", buffering=1, encoding="utf-8")  # noqa: SIM115
 
     def append(self, record: dict[str, Any]) -> None:
         with self._lock:
