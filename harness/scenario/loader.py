@@ -145,6 +145,10 @@ def _parse_yaml(text: str, file: str) -> _Document:
         raise ScenarioError([Problem(file, line, None, "", f"YAML error: {exc}")]) from None
     except RecursionError:
         raise ScenarioError([Problem(file, None, None, "", "YAML nested too deeply")]) from None
+    except (ValueError, TypeError, IndexError, KeyError, AttributeError, OverflowError) as exc:
+        # ruamel's constructors can fail this way on malformed tagged scalars (`!!int 0x`).
+        problem = Problem(file, None, None, "", f"YAML error: cannot read a value ({exc!r})")
+        raise ScenarioError([problem]) from None
     doc = _Document()
     try:
         doc.data = _plain(node, (), doc, ())
@@ -160,12 +164,13 @@ def _plain(node: Any, path: KeyPath, doc: _Document, ancestors: tuple[int, ...])
         raise _Recursive(path, doc.where(path, key=False))
     inner = (*ancestors, id(node))
     lc = getattr(node, "lc", None) if isinstance(node, CommentedBase) else None
+    spots: dict[Any, list[int]] = (getattr(lc, "data", None) or {}) if lc is not None else {}
     if isinstance(node, dict):
         out: dict[Any, Any] = {}
         for raw_key, value in node.items():
             key = _plain_key(raw_key)
-            spot = lc.data.get(raw_key) if lc is not None else None
-            if spot is not None:
+            spot = spots.get(raw_key) if _hashable(raw_key) else None
+            if spot is not None and len(spot) >= 4:
                 doc.keys[(*path, key)] = (spot[0] + 1, spot[1] + 1)
                 doc.values[(*path, key)] = (spot[2] + 1, spot[3] + 1)
             out[key] = _plain(value, (*path, key), doc, inner)
@@ -173,12 +178,20 @@ def _plain(node: Any, path: KeyPath, doc: _Document, ancestors: tuple[int, ...])
     if isinstance(node, list):
         items = []
         for index, value in enumerate(node):
-            spot = lc.data.get(index) if lc is not None else None
-            if spot is not None:
+            spot = spots.get(index)
+            if spot is not None and len(spot) >= 2:
                 doc.values[(*path, index)] = (spot[0] + 1, spot[1] + 1)
             items.append(_plain(value, (*path, index), doc, inner))
         return items
     return _plain_scalar(node)
+
+
+def _hashable(value: Any) -> bool:
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True
 
 
 def _plain_scalar(node: Any) -> Any:

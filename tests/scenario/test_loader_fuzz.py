@@ -75,3 +75,25 @@ def test_recursive_alias_is_a_clean_error():
         parse_scenario("name: &a [*a]\n", "r.yaml")
     except ScenarioError as exc:
         assert exc.problems
+
+
+TAGS = ["!!int", "!!float", "!!bool", "!!timestamp", "!!binary", "!!str", "!!null", "!!set",
+        "!!omap", "!!pairs", "!!map", "!!seq", "!custom", "!!python/object:os.system", ""]
+
+
+@fuzz
+@given(st.sampled_from(KEYS), st.sampled_from(TAGS),
+       st.text(alphabet="0x1.e-+:tabn[]{}, ", max_size=12))
+def test_tagged_values(key, tag, value):
+    # ruamel's constructors raise IndexError/KeyError/ValueError on some of these
+    _outcome(f"title: t\nduration: 1m\n{key}: {tag} {value}\n")
+
+
+def test_malformed_tagged_scalars_are_clean_errors():
+    for text in ("name: !!int 0x\n", "name: !!bool maybe\n", "name: !!float abc\n"):
+        try:
+            parse_scenario(text, "t.yaml")
+        except ScenarioError as exc:
+            assert "YAML error" in str(exc)
+        else:
+            raise AssertionError(text)
