@@ -12,6 +12,7 @@ from harness.fake_llm.sse import event, json_chunks, text_chunks
 from harness.fake_llm.tokens import InputUsage, block_tokens
 
 ROLES = ("user", "assistant")
+_DELTA = b"event: content_block_delta"
 
 
 def parse_json(raw: bytes) -> dict[str, Any]:
@@ -157,15 +158,12 @@ class StreamPlan:
             self.events.append((event("ping", {"type": "ping"}), 0, False))
 
     def midpoint(self) -> int:
-        """Index of the event after which a faulty stream breaks: half-way through the deltas."""
-        deltas = [
-            i
-            for i, (_, _, _) in enumerate(self.events)
-            if b"content_block_delta" in self.events[i][0]
-        ]
+        """How many events a faulty stream sends before it breaks: up to and including the
+        middle delta, so at least one delta always arrives and the message never completes."""
+        deltas = [i for i, (data, _, _) in enumerate(self.events) if data.startswith(_DELTA)]
         if not deltas:
             return 1
-        return deltas[len(deltas) // 2]
+        return deltas[(len(deltas) + 1) // 2 - 1] + 1
 
 
 def _start(index: int, block: dict[str, Any]) -> bytes:
