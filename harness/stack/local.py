@@ -225,8 +225,9 @@ class LocalStack:
         return self.processes[name]
 
     def kill(self, name: str) -> None:
-        self._proc(name).kill()
-        self._event("killed", name)
+        proc = self._proc(name)
+        self._event("killed", name)  # before the monitor can see the exit
+        proc.kill()
 
     def freeze(self, name: str) -> None:
         self._proc(name).freeze()
