@@ -48,7 +48,8 @@ def bind(host: str, port: int) -> socket.socket:
 
 
 def make_server(app: Any) -> _Server:
-    return _Server(uvicorn.Config(app, lifespan="on", log_level="warning", access_log=False))
+    return _Server(uvicorn.Config(app, lifespan="on", log_level="warning", access_log=False,
+                                  loop="uvloop", http="httptools"))
 
 
 class ToolServerProcess:

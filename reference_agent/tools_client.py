@@ -12,12 +12,13 @@ import asyncio
 import json
 import logging
 import time
-from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from typing import Any
 
+import anyio
 import httpx2
 from mcp.client.client import Client
+from mcp.client.streamable_http import streamable_http_client
 
 from reference_agent.telemetry import tracer
 
@@ -56,39 +57,55 @@ class ToolsClient:
     def __init__(self, url: str, timeout_s: float = 30.0) -> None:
         self.url = url.rstrip("/") + ("" if url.rstrip("/").endswith("/mcp") else "/mcp")
         self.timeout_s = timeout_s
-        self._stack: AsyncExitStack | None = None
         self._client: Client | None = None
+        self._runner: asyncio.Task[None] | None = None
+        self._stop: asyncio.Event | None = None
         self._lock = asyncio.Lock()
         self._tools: list[dict[str, Any]] | None = None
 
-    async def _connect(self) -> Client:
-        async with self._lock:
-            if self._client is not None:
-                return self._client
-            stack = AsyncExitStack()
-            http = await stack.enter_async_context(httpx2.AsyncClient(
+    async def _run_session(self, ready: asyncio.Future[Client], stop: asyncio.Event) -> None:
+        # anyio task groups inside the MCP transport must be entered and exited by one task,
+        # so one long-lived task owns the session while chats call it from their own tasks.
+        try:
+            async with httpx2.AsyncClient(
                 timeout=httpx2.Timeout(self.timeout_s, connect=5.0),
                 event_hooks={"request": [_meta_to_headers]},
-            ))
-            from mcp.client.streamable_http import streamable_http_client
+            ) as http, Client(streamable_http_client(self.url, http_client=http),
+                              cache=None) as client:
+                ready.set_result(client)
+                await stop.wait()
+        except Exception as exc:  # reported to the waiting caller, or logged after a break
+            if not ready.done():
+                ready.set_exception(exc)
+            else:
+                log.warning("tool session ended", extra={"error": repr(exc)})
 
-            client = Client(streamable_http_client(self.url, http_client=http), cache=None)
+    async def _connect(self) -> Client:
+        async with self._lock:
+            if self._client is not None and self._runner is not None and not self._runner.done():
+                return self._client
+            loop = asyncio.get_running_loop()
+            ready: asyncio.Future[Client] = loop.create_future()
+            self._stop = asyncio.Event()
+            self._runner = loop.create_task(self._run_session(ready, self._stop))
             try:
-                await stack.enter_async_context(client)
-            except BaseException:
-                await stack.aclose()
-                raise
-            self._stack, self._client = stack, client
-            return client
+                self._client = await asyncio.wait_for(ready, timeout=self.timeout_s)
+            except (Exception, asyncio.CancelledError) as exc:
+                self._runner.cancel()
+                self._runner = self._client = None
+                raise ToolCallFailed(f"cannot connect to the tool server: {exc}") from exc
+            return self._client
 
     async def _reset(self) -> None:
         async with self._lock:
-            stack, self._stack, self._client = self._stack, None, None
-        if stack is not None:
+            runner, stop = self._runner, self._stop
+            self._runner = self._stop = self._client = None
+        if runner is not None and stop is not None:
+            stop.set()
             try:
-                await stack.aclose()
-            except Exception as exc:  # a broken session may fail to close; it is gone anyway
-                log.debug("tool session close failed: %s", exc)
+                await asyncio.wait_for(runner, timeout=5)
+            except (TimeoutError, asyncio.CancelledError):
+                runner.cancel()
 
     async def aclose(self) -> None:
         await self._reset()
@@ -123,7 +140,8 @@ class ToolsClient:
                     break
                 except TimeoutError as exc:
                     raise ToolCallFailed(f"tool {name} timed out") from exc
-                except (httpx2.HTTPError, OSError, RuntimeError) as exc:
+                except (httpx2.HTTPError, OSError, RuntimeError, anyio.BrokenResourceError,
+                        anyio.ClosedResourceError) as exc:
                     await self._reset()
                     if attempt:
                         raise ToolCallFailed(f"tool {name} failed: {exc}") from exc
