@@ -14,6 +14,7 @@ import contextlib
 import random
 import socket
 import struct
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
@@ -27,12 +28,34 @@ if TYPE_CHECKING:
 HIGH_WATER = 64  # queued chunks before the source is paused
 LOW_WATER = 16
 _LINGER_RST = struct.pack("ii", 1, 0)  # SO_LINGER on, 0 s: close() sends RST
+# Larger than asyncio's 64 KiB default: fewer pause/resume round trips on bulk transfers.
+WRITE_BUFFER_HIGH = 1 << 20
+READ_BUFFER = 256 * 1024
 
 
-class Side(asyncio.Protocol):
-    """One socket of a proxied connection (the client's or the upstream's)."""
+class ReadBuffer:
+    """The buffer every socket of one event loop reads into.
+
+    Reads are handled synchronously, so one buffer serves all connections; when a transport
+    keeps a reference to it (a partial write), the holder switches to a fresh buffer.
+    """
 
     def __init__(self) -> None:
+        self.view = memoryview(bytearray(READ_BUFFER))
+
+    def renew(self) -> None:
+        self.view = memoryview(bytearray(READ_BUFFER))
+
+
+class Side(asyncio.BufferedProtocol):
+    """One socket of a proxied connection (the client's or the upstream's).
+
+    A buffered protocol: the kernel reads into a buffer we own, and the fast path writes
+    that buffer straight to the other socket, so an untouched byte is never copied in Python.
+    """
+
+    def __init__(self, buffer: ReadBuffer) -> None:
+        self._buffer = buffer
         self.transport: asyncio.Transport | None = None
         self.reader: Link | None = None  # the link reading from this socket
         self.writer: Link | None = None  # the link writing into this socket
@@ -49,14 +72,19 @@ class Side(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # uvloop's transports implement asyncio.Transport without subclassing it.
         self.transport = cast(asyncio.Transport, transport)
+        self.transport.set_write_buffer_limits(high=WRITE_BUFFER_HIGH)
         if self.on_made is not None:
             self.on_made(self)
 
-    def data_received(self, data: bytes) -> None:
-        if self.reader is not None:
-            self.reader.feed(data)
-        else:
-            self._early.append(data)
+    def get_buffer(self, sizehint: int) -> memoryview:
+        return self._buffer.view
+
+    def buffer_updated(self, nbytes: int) -> None:
+        data = self._buffer.view[:nbytes]
+        if self.reader is None:
+            self._early.append(bytes(data))
+        elif self.reader.feed(data):
+            self._buffer.renew()  # the destination still references the unsent rest
 
     def eof_received(self) -> bool:
         # Keep the socket open for writing: data still in the other link must reach it.
@@ -137,20 +165,24 @@ class Link:
         self._queue_paused = False
 
     # -- input, called from the source socket's protocol --------------------------------
-    def feed(self, data: bytes) -> None:
+    def feed(self, data: bytes | memoryview) -> bool:
+        """Take bytes read from the source; True when `data` is still referenced after."""
         stats = self._stats
         stats.received[self.stream] += len(data)
         if self._task is None and not self.chain:
             # Fast path: no toxic, nothing queued.
-            if not self.dst.lost and self.dst.transport is not None:
-                self.dst.transport.write(data)
+            transport = self.dst.transport
+            if not self.dst.lost and transport is not None:
+                transport.write(data)
                 stats.sent[self.stream] += len(data)
-            return
-        self._queue.append(Chunk(data, self.conn.loop.time()))
+                return transport.get_write_buffer_size() > 0
+            return False
+        self._queue.append(Chunk(bytes(data), time.monotonic()))
         if len(self._queue) >= HIGH_WATER and not self._queue_paused:
             self._queue_paused = True
             self.pause_source()
         self._kick()
+        return False
 
     def feed_eof(self) -> None:
         if self._eof:

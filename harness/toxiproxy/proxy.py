@@ -10,7 +10,7 @@ from typing import Any
 
 from harness.toxiproxy.addr import join_hostport, loopback_address, split_hostport
 from harness.toxiproxy.errors import ApiError
-from harness.toxiproxy.link import Connection, Side
+from harness.toxiproxy.link import Connection, ReadBuffer, Side
 from harness.toxiproxy.toxic_collection import ToxicCollection
 
 
@@ -37,6 +37,7 @@ class Proxy:
         self.connections: set[Connection] = set()
         self._server: asyncio.AbstractServer | None = None
         self._dialing: set[asyncio.Task[None]] = set()
+        self._buffer = ReadBuffer()
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -82,7 +83,7 @@ class Proxy:
 
     # -- accepting ------------------------------------------------------------------------
     def _new_side(self) -> Side:
-        side = Side()
+        side = Side(self._buffer)
         side.on_made = self._accepted
         return side
 
@@ -98,7 +99,7 @@ class Proxy:
         host, port = split_hostport(self.upstream, "upstream")
         loop = asyncio.get_running_loop()
         try:
-            _, upstream = await loop.create_connection(Side, host, port)
+            _, upstream = await loop.create_connection(lambda: Side(self._buffer), host, port)
         except asyncio.CancelledError:
             client.close()
             raise

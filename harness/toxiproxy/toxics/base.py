@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import random
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar, Protocol
 
@@ -18,7 +19,8 @@ from harness.toxiproxy.errors import ApiError, bad_body
 
 
 class Chunk:
-    """Bytes read from one socket and the loop time they arrived (latency counts from it)."""
+    """Bytes read from one socket and when they arrived (time.monotonic(); latency counts
+    from it)."""
 
     __slots__ = ("data", "ts")
 
@@ -63,7 +65,8 @@ class ToxicContext:
         self._timers: set[asyncio.TimerHandle] = set()
 
     def now(self) -> float:
-        return self.loop.time()
+        # Not loop.time(): uvloop's clock has 1 ms steps and is read once per iteration.
+        return time.monotonic()
 
     async def sleep(self, delay: float) -> bool:
         """Sleep `delay` seconds; False when interrupted by detaching."""
