@@ -70,7 +70,10 @@ def _records_path() -> Path:
 
 
 def recorder() -> Recorder:
-    """This process's recorder, opened on first use (the master never sends requests)."""
+    """This process's recorder, opened on first use (the master never sends requests).
+
+    Never closed before exit: requests still in flight while Locust shuts down must be
+    recorded too, and line buffering leaves nothing to flush."""
     global _recorder
     if _recorder is None:
         _recorder = Recorder(_records_path())
@@ -83,12 +86,6 @@ def _refresh_loop_clock(**_: Any) -> None:
     # busy machine) leaves it seconds behind, and Locust's `-t` timer, armed right after
     # this event, would then fire at once and end the run before any request.
     gevent.get_hub().loop.update_now()
-
-
-@events.quitting.add_listener
-def _close_recorder(**_: Any) -> None:
-    if _recorder is not None:
-        _recorder.close()
 
 
 class AgentUser(FastHttpUser):

@@ -1,0 +1,135 @@
+"""Cost of the harness's request recording under Locust load.
+
+The same Locust run (our locustfile, 20 users, no think time, 10 s) against the same trivial
+loopback HTTP server, with `record=False` (messages built and sent, nothing recorded) and
+with `record=True` (record built, reply scanned for canaries, one JSON line written per
+request). Runs alternate A B B A so drift of the shared machine hits both alike; requests/s
+come from Locust's own CSV stats. Goal: recorded / baseline >= 0.95.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import json
+import sys
+import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+
+from harness.load import LoadConfig, LoadRunner
+from harness.netutil import LOOPBACK, free_port
+
+USERS, RUN_TIME_S, ROUNDS, GOAL = 20, 10, 2, 0.95
+TENANTS = {"acme": "key-acme", "globex": "key-globex", "initech": "key-initech"}
+_BODY = json.dumps({"reply": "Your order ORD-1003 shipped yesterday.", "request_id": "r"})
+_RESPONSE = (
+    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n"
+    f"content-length: {len(_BODY)}\r\nx-request-id: r\r\nx-llm-calls: 2\r\n"
+    "x-cost-usd: 0.0021\r\nx-degraded: false\r\nx-model: claude-bench\r\n\r\n" + _BODY
+).encode()
+
+
+class _Trivial(asyncio.Protocol):
+    """Answers every HTTP/1.1 request (keep-alive, Content-Length bodies) with one reply."""
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport
+        self.buffer = b""
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        while (end := self.buffer.find(b"\r\n\r\n")) >= 0:
+            head = self.buffer[:end].lower()
+            length = 0
+            if (at := head.find(b"content-length:")) >= 0:
+                length = int(head[at + 15 :].split(b"\r\n", 1)[0])
+            if len(self.buffer) < end + 4 + length:
+                return
+            self.buffer = self.buffer[end + 4 + length :]
+            self.transport.write(_RESPONSE)  # type: ignore[attr-defined]
+
+
+@contextmanager
+def trivial_server() -> Iterator[str]:
+    port = free_port()
+    loop = asyncio.new_event_loop()
+    ready = threading.Event()
+
+    async def main() -> None:
+        server = await loop.create_server(_Trivial, LOOPBACK, port)
+        ready.set()
+        async with server:
+            await server.serve_forever()
+
+    task_holder: list[asyncio.Task[None]] = []
+
+    def run() -> None:
+        task_holder.append(loop.create_task(main()))
+        with suppress(asyncio.CancelledError):
+            loop.run_until_complete(task_holder[0])
+
+    thread = threading.Thread(target=run, name="trivial-server", daemon=True)
+    thread.start()
+    ready.wait(10)
+    try:
+        yield f"http://{LOOPBACK}:{port}"
+    finally:
+        loop.call_soon_threadsafe(task_holder[0].cancel)
+        thread.join(10)
+        loop.close()
+
+
+def one_run(url: str, record: bool, workdir: Path) -> tuple[float, int]:
+    """(requests/s, requests) of one Locust run, from its aggregated CSV stats."""
+    from reference_agent.tenants import canaries
+
+    config = LoadConfig(
+        target_url=url,
+        users=USERS,
+        spawn_rate=USERS,
+        run_time_s=RUN_TIME_S,
+        tenants=TENANTS,
+        mix={"chat": 3, "order_lookup": 2, "kb_search": 1, "long_context": 1},
+        attacks={"ratio": 0.05},
+        canaries=canaries(1),
+        seed=1,
+        records_dir=workdir,
+        record=record,
+    )
+    with LoadRunner(config, workdir / "locust.log") as runner:
+        code = runner.wait(RUN_TIME_S + 60)
+        if code != 0:
+            sys.exit(f"locust exited with {code}; see {workdir / 'locust.log'}")
+    with (workdir / "locust_stats.csv").open() as fh:
+        row = next(r for r in csv.DictReader(fh) if r["Name"] == "Aggregated")
+    requests = int(row["Request Count"])
+    if record:
+        written = len((workdir / "requests.jsonl").read_text().splitlines())
+        # Locust's final CSV is a snapshot taken as it stops; the recorder keeps writing
+        # until the users are gone, so it may hold more, never fewer
+        assert written >= requests, (written, requests)
+    return float(row["Requests/s"]), requests
+
+
+def main() -> None:
+    results: dict[bool, list[float]] = {False: [], True: []}
+    order = [False, True, True, False] * (ROUNDS // 2)
+    with tempfile.TemporaryDirectory() as tmp, trivial_server() as url:
+        for i, record in enumerate(order):
+            rps, n = one_run(url, record, Path(tmp) / f"run{i}")
+            results[record].append(rps)
+            mode = "on " if record else "off"
+            print(f"run {i}: recording {mode} {rps:8.1f} req/s ({n} requests)", flush=True)
+    base = sum(results[False]) / len(results[False])
+    with_rec = sum(results[True]) / len(results[True])
+    ratio = with_rec / base
+    print(f"without recorder: {base:.1f} req/s")
+    print(f"with recorder:    {with_rec:.1f} req/s")
+    print(f"ratio: {ratio:.3f} (goal >= {GOAL})  {'OK' if ratio >= GOAL else 'MISSED'}")
+
+
+if __name__ == "__main__":
+    main()
