@@ -223,3 +223,31 @@ def test_toxicity_is_decided_per_connection(
         body = {"type": "limit_data", "toxicity": toxicity, "attributes": {"bytes": 0}}
         toxic(api, body)
         assert low <= hits(api, listen, n) <= high
+
+
+def test_connections_are_forgotten_when_closed(api: httpx.Client, echo_server: TcpServer) -> None:
+    listen = proxy(api, echo_server.address)
+    toxic(api, {"type": "latency", "stream": "upstream", "attributes": {"latency": 1}})
+    socks = [connect(listen) for _ in range(40)]
+    for sock in socks:
+        sock.sendall(b"x")
+    for sock in socks:
+        assert sock.recv(10) == b"x"
+        sock.close()
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        text = api.get("/metrics").text
+        if 'toxiproxy_proxy_active_connections{proxy="p"} 0.0' in text:
+            break
+        time.sleep(0.05)
+    assert 'toxiproxy_proxy_active_connections{proxy="p"} 0.0' in text
+    assert 'toxiproxy_proxy_connections_total{proxy="p"} 40.0' in text
+
+
+def test_upstream_down_closes_client(api: httpx.Client) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        dead = f"127.0.0.1:{probe.getsockname()[1]}"  # bound, never listening
+        listen = proxy(api, dead)
+        with connect(listen) as sock:
+            assert closed_by_peer(sock)
