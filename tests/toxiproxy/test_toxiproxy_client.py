@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 
 import pytest
+from toxiproxy.api import APIConsumer
 from toxiproxy.exceptions import NotFound, ProxyExists
 from toxiproxy.server import Toxiproxy
 from toxiproxy_helpers import TcpServer, connect
@@ -88,3 +89,19 @@ def test_populate_and_destroy_all(client: Toxiproxy, echo_server: TcpServer) -> 
     assert roundtrip(f"127.0.0.1:{port}") == b"ping"
     client.destroy_all()
     assert client.proxies() == {}
+
+
+def test_in_process_server_populates_from_config(echo_server: TcpServer) -> None:
+    from harness.toxiproxy import ToxiproxyServer
+
+    config = [{"name": "cfg", "upstream": echo_server.address}]
+    with ToxiproxyServer(proxies=config) as server:
+        toxiproxy = Toxiproxy()
+        saved = (APIConsumer.host, APIConsumer.port)
+        toxiproxy.update_api_consumer(server.host, server.port)
+        try:
+            assert roundtrip(toxiproxy.get_proxy("cfg").listen) == b"ping"
+        finally:
+            APIConsumer.host, APIConsumer.port = saved
+    with pytest.raises(RuntimeError, match="missing required field"):
+        ToxiproxyServer(proxies=[{"name": "bad"}]).start()
