@@ -114,3 +114,13 @@ def slo_value(value: Any, unit: Any) -> str:
     if u.startswith("usd/") or u.startswith("$/"):
         return f"{usd(value)}/{u.split('/', 1)[1]}"
     return f"{num(value)} {unit}".strip() if unit else num(value)
+
+
+def budget(value: Any) -> str:
+    """Error budget left (1 = untouched, 0 = spent, < 0 = overspent) in words past zero."""
+    if _missing(value):
+        return DASH
+    value = float(value)
+    if value >= 0:
+        return pct(value, 1)
+    return f"overspent: {1 - value:.3g}× the budget"

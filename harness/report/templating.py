@@ -28,6 +28,7 @@ def environment() -> jinja2.Environment:
     env.filters.update(
         pct=fmt.pct, ms=fmt.ms, seconds=fmt.seconds, usd=fmt.usd, num=fmt.num,
         offset=fmt.offset, when=fmt.when, slo_value=fmt.slo_value, verdict_word=fmt.verdict_word,
+        budget=fmt.budget,
         verdict_symbol=lambda v: fmt.VERDICT_SYMBOLS[fmt.normalise_verdict(v)], tojson_pretty=_json,
     )
     env.globals["harness_version"] = __version__

@@ -33,3 +33,10 @@ def test_slo_values_in_their_units(value: float | None, unit: str, text: str) ->
 def test_verdicts_are_words() -> None:
     assert [fmt.verdict_word(v) for v in ("pass", "FAIL", None, "weird")] == [
         "PASS", "FAIL", "INCONCLUSIVE", "INCONCLUSIVE"]
+
+
+def test_error_budget_in_words_once_overspent() -> None:
+    assert fmt.budget(0.25) == "25.0%"
+    assert fmt.budget(0.0) == "0.0%"
+    assert fmt.budget(-1.5) == "overspent: 2.5× the budget"
+    assert fmt.budget(None) == "—"
