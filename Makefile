@@ -12,14 +12,19 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $(STAMP)
 
+# A representative subset of the incident library, naive and hardened; prints the suite index.
+DEMO_SCENARIOS ?= scenarios/claude-api-hiccup.yaml scenarios/runaway-loop.yaml
+DEMO_SCALE ?= 0.5
+
 demo: $(STAMP)
-	$(BIN)/python -m harness.demo
+	$(BIN)/harness run $(DEMO_SCENARIOS) --profile all --time-scale $(DEMO_SCALE) --out reports/demo
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
 test: $(STAMP) lint
 	$(BIN)/pytest -p no:cacheprovider -n 2 --timeout 300 tests
+	$(BIN)/pytest -p no:cacheprovider --timeout 600 scenarios/ --time-scale 0.25 --harness-out reports/ci
 
 bench: $(STAMP)
 	for f in bench/*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
