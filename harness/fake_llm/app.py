@@ -53,7 +53,7 @@ class _QuietStreamCut(logging.Filter):
 logging.getLogger("uvicorn.error").addFilter(_QuietStreamCut())
 
 
-@dataclass
+@dataclass(slots=True)
 class CallInfo:
     """What the ledger row of one call is made of, filled as the call proceeds."""
 
@@ -72,6 +72,19 @@ class CallInfo:
     upstream: bool = False
     info: ModelInfo | None = None
     recorded: bool = False
+    cost_usd: float | None = None  # precomputed (memoised replies); else from usage
+
+
+async def send_json_reply(send: Send, payload: bytes, request_id: str, limits: Headers) -> None:
+    """The hot path's response: one header list, built once."""
+    headers = [
+        JSON,
+        (b"content-length", b"%d" % len(payload)),
+        (b"request-id", request_id.encode()),
+        *limits,
+    ]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": payload})
 
 
 class FakeLLMApp:
@@ -280,13 +293,14 @@ class FakeLLMApp:
         self.limiter.record_output(memo.output_tokens)
         call.usage, call.output_tokens = memo.usage, memo.output_tokens
         call.stop_reason, call.tool_calls = memo.stop_reason, memo.tool_calls
+        call.cost_usd = memo.cost_usd
         behaviour = self.behaviour.current
         delay = behaviour.ttft_ms + behaviour.token_ms * memo.text_chunks
         if delay > 0:
             await asyncio.sleep(delay / 1000.0)
         payload = memo.render(self.ids)
         self.record(call)
-        await respond(send, 200, payload, [JSON, *self._headers(call.request_id)])
+        await send_json_reply(send, payload, call.request_id, self.limiter.headers())
         return True
 
     def _remember(
@@ -313,6 +327,7 @@ class FakeLLMApp:
             stop_reason=reply.stop_reason,
             tool_calls=reply.tool_calls,
             text_chunks=sum(count_text_chunks(b.get("text", "")) for b in reply.content),
+            cost_usd=self._cost(call),
             parts=split_around(payload, [msg_id, *tool_ids]),
         )
         self.memo.put(raw, generation, prepared)
@@ -382,6 +397,18 @@ class FakeLLMApp:
         self.record(call)
         await send({"type": "http.response.body", "body": b"", "more_body": False})
 
+    @staticmethod
+    def _cost(call: CallInfo) -> float:
+        usage = call.usage or _NO_USAGE
+        return cost_usd(
+            call.info,
+            input_tokens=usage.input_tokens,
+            output_tokens=call.output_tokens,
+            cache_write_5m=usage.cache_creation_5m,
+            cache_write_1h=usage.cache_creation_1h,
+            cache_read=usage.cache_read,
+        )
+
     def record(self, call: CallInfo) -> None:
         """Write the call's ledger row, once. Called before the last byte of the response is
         sent, so a client holding its answer always finds the row."""
@@ -405,15 +432,8 @@ class FakeLLMApp:
                 "output_tokens": call.output_tokens,
                 "cache_creation_input_tokens": usage.cache_creation,
                 "cache_read_input_tokens": usage.cache_read,
-                "cost_usd": cost_usd(
-                    call.info,
-                    input_tokens=usage.input_tokens,
-                    output_tokens=call.output_tokens,
-                    cache_write_5m=usage.cache_creation_5m,
-                    cache_write_1h=usage.cache_creation_1h,
-                    cache_read=usage.cache_read,
-                ),
-                "latency_ms": round((time.perf_counter() - call.started) * 1000.0, 3),
+                "cost_usd": call.cost_usd if call.cost_usd is not None else self._cost(call),
+                "latency_ms": (time.perf_counter() - call.started) * 1000.0,
                 "stop_reason": call.stop_reason,
                 "tool_calls": call.tool_calls,
                 "upstream": call.upstream,

@@ -37,19 +37,23 @@ class Request:
         declared = self.headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
             raise APIError(413)
-        chunks: list[bytes] = []
-        size = 0
-        while True:
+        message = await self.receive()
+        if message["type"] == "http.request" and not message.get("more_body"):
+            body = message.get("body", b"")  # the usual case: the whole body in one message
+            if len(body) > limit:
+                raise APIError(413)
+            return body
+        chunks: list[bytes] = [message.get("body", b"")]
+        size = len(chunks[0])
+        if size > limit:
+            raise APIError(413)
+        while message["type"] != "http.disconnect" and message.get("more_body"):
             message = await self.receive()
-            if message["type"] == "http.disconnect":
-                break
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > limit:
                 raise APIError(413)
             chunks.append(chunk)
-            if not message.get("more_body"):
-                break
         return b"".join(chunks)
 
 

@@ -28,6 +28,7 @@ class Prepared:
     stop_reason: str
     tool_calls: int
     text_chunks: int
+    cost_usd: float
     parts: tuple[bytes, ...]  # payload pieces around the ids: msg id, then tool ids in order
 
     def render(self, ids: IdSource) -> bytes:

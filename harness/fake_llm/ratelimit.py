@@ -20,57 +20,22 @@ def _rfc3339(second: int) -> bytes:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(second)).encode()
 
 
-class Bucket:
-    """`limit` units per minute, refilled continuously (the API's token-bucket algorithm)."""
-
-    def __init__(self, limit: int, clock: Callable[[], float]) -> None:
-        self.limit = limit
-        self._limit_bytes = str(limit).encode()
-        self._level = float(limit)
-        self._clock = clock
-        self._at = clock()
-
-    def _refill(self) -> float:
-        now = self._clock()
-        self._level = min(self.limit, self._level + (now - self._at) * self.limit / 60.0)
-        self._at = now
-        return now
-
-    def wait_for(self, amount: float) -> float:
-        """Seconds until `amount` units are available (0 when they are now)."""
-        self._refill()
-        return self._missing(amount)
-
-    def _missing(self, amount: float) -> float:
-        missing = min(amount, self.limit) - self._level
-        return 0.0 if missing <= 0 else missing * 60.0 / self.limit
-
-    def take(self, amount: float) -> None:
-        self._refill()
-        self._level = max(0.0, self._level - amount)
-
-    def headers(self, names: tuple[bytes, bytes, bytes]) -> list[tuple[bytes, bytes]]:
-        self._refill()
-        reset = math.ceil(time.time() + (self.limit - self._level) * 60.0 / self.limit)
-        return [
-            (names[0], self._limit_bytes),
-            (names[1], b"%d" % int(self._level)),
-            (names[2], _rfc3339(reset)),
-        ]
-
-
 def _names(prefix: str) -> tuple[bytes, bytes, bytes]:
     return (f"{prefix}-limit".encode(), f"{prefix}-remaining".encode(), f"{prefix}-reset".encode())
 
 
-_REQUESTS = _names("anthropic-ratelimit-requests")
-_TOKENS = _names("anthropic-ratelimit-tokens")
-_INPUT = _names("anthropic-ratelimit-input-tokens")
-_OUTPUT = _names("anthropic-ratelimit-output-tokens")
+_NAMES = {
+    "requests": _names("anthropic-ratelimit-requests"),
+    "tokens": _names("anthropic-ratelimit-tokens"),
+    "input": _names("anthropic-ratelimit-input-tokens"),
+    "output": _names("anthropic-ratelimit-output-tokens"),
+}
 
 
 class RateLimiter:
-    """Requests, input tokens and output tokens per minute, as the real API meters them."""
+    """Requests, input tokens and output tokens per minute, each a bucket refilled
+    continuously (the API's token-bucket algorithm). Levels live in one list so a call
+    refills all three with one clock read."""
 
     def __init__(
         self,
@@ -78,46 +43,75 @@ class RateLimiter:
         tokens: int | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.requests = Bucket(requests or DEFAULT_REQUESTS, clock)
-        self.input = Bucket(tokens or DEFAULT_INPUT_TOKENS, clock)
-        self.output = Bucket(tokens or DEFAULT_OUTPUT_TOKENS, clock)
+        self.limits = (
+            requests or DEFAULT_REQUESTS,
+            tokens or DEFAULT_INPUT_TOKENS,
+            tokens or DEFAULT_OUTPUT_TOKENS,
+        )
+        self._rates = tuple(limit / 60.0 for limit in self.limits)
+        self._levels = [float(limit) for limit in self.limits]
         self._clock = clock
+        self._at = clock()
         self._cached: list[tuple[bytes, bytes]] | None = None
         self._cached_at = 0.0
-        # With configured (small) limits every request shows its exact remaining count.
+        # With configured (small) limits every response shows its exact remaining count.
         self._exact = requests is not None or tokens is not None
-        self._dirty = False
+
+    def _refill(self) -> float:
+        now = self._clock()
+        elapsed = now - self._at
+        if elapsed > 0:
+            levels, limits, rates = self._levels, self.limits, self._rates
+            for i in range(3):
+                levels[i] = min(limits[i], levels[i] + elapsed * rates[i])
+            self._at = now
+        return now
 
     def admit(self, input_tokens: int) -> float:
         """Take one request and its input tokens; returns 0, or the retry-after seconds of a
         429 (then nothing is taken)."""
-        requests, tokens = self.requests, self.input
-        wait = max(requests.wait_for(1), tokens.wait_for(input_tokens))
+        self._refill()
+        levels = self._levels
+        need_tokens = min(input_tokens, self.limits[1])
+        wait = max((1 - levels[0]) / self._rates[0], (need_tokens - levels[1]) / self._rates[1])
         if wait > 0:
             return wait
-        # Both buckets were just refilled: subtract directly.
-        requests._level -= 1
-        tokens._level = max(0.0, tokens._level - input_tokens)
-        self._dirty = self._exact
+        levels[0] -= 1
+        levels[1] -= input_tokens
+        if self._exact:
+            self._cached = None
         return 0.0
 
     def record_output(self, output_tokens: int) -> None:
-        self.output.take(output_tokens)
-        self._dirty = self._exact
+        self._levels[2] = max(0.0, self._levels[2] - output_tokens)
+        if self._exact:
+            self._cached = None
 
     def headers(self) -> list[tuple[bytes, bytes]]:
-        """The rate-limit headers, recomputed at most every few milliseconds (they cost as
-        much as the rest of a response to build)."""
+        """The rate-limit headers, rebuilt at most every few milliseconds unless the limits
+        were configured (then exact on every response)."""
         now = self._clock()
-        if self._cached is None or now - self._cached_at > HEADER_REFRESH_S or self._dirty:
-            self._cached, self._cached_at, self._dirty = self._build(), now, False
+        if self._cached is None or now - self._cached_at > HEADER_REFRESH_S:
+            self._cached, self._cached_at = self._build(), now
         return self._cached
 
     def _build(self) -> list[tuple[bytes, bytes]]:
-        tightest = min((self.input, self.output), key=lambda b: b._level / b.limit)
-        return [
-            *self.requests.headers(_REQUESTS),
-            *tightest.headers(_TOKENS),
-            *self.input.headers(_INPUT),
-            *self.output.headers(_OUTPUT),
-        ]
+        self._refill()
+        wall = time.time()
+        out: list[tuple[bytes, bytes]] = []
+
+        def add(kind: str, i: int) -> None:
+            level = max(0.0, self._levels[i])
+            names = _NAMES[kind]
+            reset = math.ceil(wall + (self.limits[i] - level) / self._rates[i])
+            out.append((names[0], str(self.limits[i]).encode()))
+            out.append((names[1], b"%d" % int(level)))
+            out.append((names[2], _rfc3339(reset)))
+
+        add("requests", 0)
+        # `tokens-*` reports the most restrictive of the input and output buckets.
+        tight = 1 if self._levels[1] / self.limits[1] <= self._levels[2] / self.limits[2] else 2
+        add("tokens", tight)
+        add("input", 1)
+        add("output", 2)
+        return out

@@ -34,6 +34,7 @@ def uvicorn_config(app: FakeLLMApp, **overrides: Any) -> uvicorn.Config:
         "log_level": "warning",
         "timeout_keep_alive": 30,
         "backlog": 2048,
+        "server_header": False,  # the real API does not announce uvicorn
     }
     options.update(overrides)
     return uvicorn.Config(app, **options)
