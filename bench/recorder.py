@@ -12,17 +12,19 @@ from __future__ import annotations
 import asyncio
 import csv
 import json
+import resource
 import sys
 import tempfile
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
+from statistics import mean
 
 from harness.load import LoadConfig, LoadRunner
 from harness.netutil import LOOPBACK, free_port
 
-USERS, RUN_TIME_S, ROUNDS, GOAL = 20, 10, 2, 0.95
+USERS, RUN_TIME_S, ROUNDS, GOAL = 20, 10, 4, 0.95
 TENANTS = {"acme": "key-acme", "globex": "key-globex", "initech": "key-initech"}
 _BODY = json.dumps({"reply": "Your order ORD-1003 shipped yesterday.", "request_id": "r"})
 _RESPONSE = (
@@ -58,7 +60,7 @@ def trivial_server() -> Iterator[str]:
     loop = asyncio.new_event_loop()
     ready = threading.Event()
 
-    async def main() -> None:
+    async def serve() -> None:
         server = await loop.create_server(_Trivial, LOOPBACK, port)
         ready.set()
         async with server:
@@ -67,7 +69,7 @@ def trivial_server() -> Iterator[str]:
     task_holder: list[asyncio.Task[None]] = []
 
     def run() -> None:
-        task_holder.append(loop.create_task(main()))
+        task_holder.append(loop.create_task(serve()))
         with suppress(asyncio.CancelledError):
             loop.run_until_complete(task_holder[0])
 
@@ -82,8 +84,13 @@ def trivial_server() -> Iterator[str]:
         loop.close()
 
 
-def one_run(url: str, record: bool, workdir: Path) -> tuple[float, int]:
-    """(requests/s, requests) of one Locust run, from its aggregated CSV stats."""
+def _children_cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def one_run(url: str, record: bool, workdir: Path) -> tuple[float, int, float]:
+    """(requests/s, requests, Locust CPU s) of one run; rates from Locust's CSV stats."""
     from reference_agent.tenants import canaries
 
     config = LoadConfig(
@@ -99,36 +106,46 @@ def one_run(url: str, record: bool, workdir: Path) -> tuple[float, int]:
         records_dir=workdir,
         record=record,
     )
+    cpu_before = _children_cpu_s()
     with LoadRunner(config, workdir / "locust.log") as runner:
         code = runner.wait(RUN_TIME_S + 60)
         if code != 0:
             sys.exit(f"locust exited with {code}; see {workdir / 'locust.log'}")
     with (workdir / "locust_stats.csv").open() as fh:
         row = next(r for r in csv.DictReader(fh) if r["Name"] == "Aggregated")
+    cpu_s = _children_cpu_s() - cpu_before  # the reaped Locust process, start-up included
     requests = int(row["Request Count"])
     if record:
         written = len((workdir / "requests.jsonl").read_text().splitlines())
         # Locust's final CSV is a snapshot taken as it stops; the recorder keeps writing
         # until the users are gone, so it may hold more, never fewer
         assert written >= requests, (written, requests)
-    return float(row["Requests/s"]), requests
+    return float(row["Requests/s"]), requests, cpu_s
 
 
 def main() -> None:
-    results: dict[bool, list[float]] = {False: [], True: []}
+    rates: dict[bool, list[float]] = {False: [], True: []}
+    cpu_per_req: dict[bool, list[float]] = {False: [], True: []}
     order = [False, True, True, False] * (ROUNDS // 2)
     with tempfile.TemporaryDirectory() as tmp, trivial_server() as url:
         for i, record in enumerate(order):
-            rps, n = one_run(url, record, Path(tmp) / f"run{i}")
-            results[record].append(rps)
+            rps, n, cpu_s = one_run(url, record, Path(tmp) / f"run{i}")
+            rates[record].append(rps)
+            cpu_per_req[record].append(cpu_s / n * 1e6)
             mode = "on " if record else "off"
-            print(f"run {i}: recording {mode} {rps:8.1f} req/s ({n} requests)", flush=True)
-    base = sum(results[False]) / len(results[False])
-    with_rec = sum(results[True]) / len(results[True])
+            print(
+                f"run {i}: recording {mode} {rps:8.1f} req/s ({n} requests, "
+                f"{cpu_s / n * 1e6:.0f} us Locust CPU per request)",
+                flush=True,
+            )
+    base, with_rec = mean(rates[False]), mean(rates[True])
     ratio = with_rec / base
-    print(f"without recorder: {base:.1f} req/s")
-    print(f"with recorder:    {with_rec:.1f} req/s")
-    print(f"ratio: {ratio:.3f} (goal >= {GOAL})  {'OK' if ratio >= GOAL else 'MISSED'}")
+    cpu_off, cpu_on = mean(cpu_per_req[False]), mean(cpu_per_req[True])
+    print(f"without recorder: {base:.1f} req/s, {cpu_off:.0f} us CPU/request")
+    print(f"with recorder:    {with_rec:.1f} req/s, {cpu_on:.0f} us CPU/request")
+    print(f"CPU per request ratio (without / with): {cpu_off / cpu_on:.3f}")
+    verdict = "OK" if ratio >= GOAL else "MISSED"
+    print(f"requests/s ratio (with / without): {ratio:.3f} (goal >= {GOAL})  {verdict}")
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 CANARY_PREFIX = "CANARY-"
+_ENCODER = json.JSONEncoder(separators=(",", ":"))  # built once: json.dumps(...) rebuilds it
 _END = r"(?![0-9a-zA-Z_])"  # the hex must not run on into more word characters
 
 
@@ -137,7 +138,7 @@ class Recorder:
     def write(self, record: Mapping[str, Any]) -> None:
         if self._fh is None:
             raise ValueError(f"recorder for {self.path} is closed")
-        self._fh.write(json.dumps(record, separators=(",", ":")) + "\n")
+        self._fh.write(_ENCODER.encode(record) + "\n")
         self.count += 1
 
     def close(self) -> None:
