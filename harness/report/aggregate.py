@@ -103,7 +103,8 @@ def run_bounds(data: RunData, requests: pd.DataFrame) -> tuple[float, float]:
         t0 = min(candidates) if candidates else 0.0
     t0 = float(t0)
     end = run.get("ended")
-    if end is None and run.get("duration_s") is not None:
+    # A run still "running" in run.json was killed: its scheduled duration never happened.
+    if end is None and run.get("duration_s") is not None and run.get("status") != "running":
         end = t0 + float(run["duration_s"])
     # Buckets are by start time, so the last start (not the last end) bounds the timeline.
     last = float(requests["ts_start"].max()) if len(requests) else t0

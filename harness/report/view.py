@@ -247,6 +247,9 @@ def build_view(data: RunData, max_buckets: int = agg.MAX_BUCKETS) -> RunView:
     notes: list[str] = []
     if data.run_dir is not None and not (data.run_dir / "run.json").exists():
         notes.append("run.json is missing: incident, rerun command and versions are unknown.")
+    if data.run.get("status") == "running":
+        notes.append("run.json still says the run is running: it was killed or crashed "
+                     "before the end; the evidence below is what it recorded.")
     if requests.empty:
         notes.append("No request records: the run recorded no user request.")
     if data.llm_calls.empty:

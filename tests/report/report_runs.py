@@ -86,6 +86,7 @@ def make_killed_run(run_dir: Path) -> Path:
     (run_dir / "run.json").write_text(json.dumps({
         "scenario": "killed", "title": "A run killed mid-way", "chapter": 3, "profile": "naive",
         "seed": 7, "started": t0, "rerun": "harness run scenarios/killed.yaml --seed 7",
+        "duration_s": 600.0, "status": "running", "ended": None, "verdict": None,
     }))
     records = [
         {"ts_start": t0 + i, "ts_end": t0 + i + 0.4, "latency_ms": 400.0,

@@ -61,6 +61,9 @@ def test_killed_run_without_slo_json_still_renders(runs, tmp_path: Path) -> None
     assert "down@llm" in html and "still active at the end" in html
     assert "ConnectError: connection refused" in html
     assert "harness run scenarios/killed.yaml --seed 7" in html
+    assert "still says the run is running" in html
+    # The timeline ends at the last record, not at the scheduled 600 s that never happened.
+    assert "duration 5.00 s" in html
 
 
 def test_empty_directory_renders_a_report_saying_so(tmp_path: Path) -> None:
