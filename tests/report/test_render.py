@@ -111,3 +111,13 @@ def test_write_is_atomic_on_write_errors(tmp_path: Path, monkeypatch: pytest.Mon
         _atomic.write_atomic(target, "new" * 1000)
     assert target.read_text() == "old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report.html"]
+
+
+def test_report_size_does_not_grow_with_the_number_of_records() -> None:
+    from harness.measure.synthetic import synthetic_run
+    from harness.report.view import build_view
+
+    small = render.render_view(build_view(synthetic_run(2_000, duration_s=600.0)))
+    large = render.render_view(build_view(synthetic_run(50_000, duration_s=600.0)))
+    assert len(large) < 1.3 * len(small)
+    assert len(large) < 1_000_000
