@@ -34,6 +34,7 @@ from harness.fake_llm.tokens import InputUsage, PromptCache, segments
 
 MAX_BODY_BYTES = 32 * 1024 * 1024  # the real API's limit for /v1/messages
 INJECTED_RETRY_AFTER_S = 1  # retry-after of a 429 injected by behaviour
+MEMO_MAX = 64 * 1024  # token floods are not memoised: they would pin memory
 
 log = logging.getLogger("harness.fake_llm")
 _NO_USAGE = InputUsage(0)
@@ -112,7 +113,6 @@ class FakeLLMApp:
         self.ledger = Ledger(ledger_path)
         self.limiter = RateLimiter(rate_limit_requests, rate_limit_tokens)
         self.memo = ReplyMemo()
-        self._pending_decision: Decision | None = None
         self.upstream = None
         if upstream:
             from harness.fake_llm.passthrough import Upstream
@@ -235,16 +235,20 @@ class FakeLLMApp:
                 return
             generation = self.behaviour.generation
             memo = self.memo.get(raw, generation)
-            if memo is not None and await self._serve_memo(memo, call, send):
-                return
+            drawn: Decision | None = None
+            if memo is not None:
+                drawn = self.behaviour.decide(stream=False, tools=memo.tools)
+                if drawn is HEALTHY:
+                    await self._serve_memo(memo, call, send)
+                    return
+                # A fault was drawn: the full path below applies this same decision.
             body = parse_json(raw)
             call.model = body.get("model") if isinstance(body.get("model"), str) else None
             call.stream = bool(body.get("stream"))
             call.info = validate(body)
-            decision = self._pending_decision or self.behaviour.decide(
+            decision = drawn or self.behaviour.decide(
                 stream=call.stream, tools=bool(body.get("tools"))
             )
-            self._pending_decision = None
             self.raise_injected(decision)
             segs = segments(body)
             wait = self.limiter.admit(sum(s.tokens for s in segs))
@@ -268,7 +272,7 @@ class FakeLLMApp:
                 ).encode()
                 self.record(call)
                 await respond(send, 200, payload, [JSON, *self._headers(call.request_id)])
-                if decision is HEALTHY and b"cache_control" not in raw:
+                if decision is HEALTHY and b"cache_control" not in raw and len(payload) < MEMO_MAX:
                     self._remember(raw, generation, body, call, reply, msg_id, payload, segs)
         except APIError as err:
             call.status, call.error_type = err.status, err.type
@@ -279,13 +283,8 @@ class FakeLLMApp:
         finally:
             self.record(call)
 
-    async def _serve_memo(self, memo: Prepared, call: CallInfo, send: Send) -> bool:
-        """Answer a repeated request from its memoised reply; False when a fault was drawn
-        (the caller then takes the full path, which applies that same decision)."""
-        decision = self.behaviour.decide(stream=False, tools=memo.tools)
-        if decision is not HEALTHY:
-            self._pending_decision = decision
-            return False
+    async def _serve_memo(self, memo: Prepared, call: CallInfo, send: Send) -> None:
+        """Answer a repeated, fault-free request from its memoised reply."""
         call.model, call.info = memo.model, memo.info
         wait = self.limiter.admit(memo.total_tokens)
         if wait > 0:
@@ -301,7 +300,6 @@ class FakeLLMApp:
         payload = memo.render(self.ids)
         self.record(call)
         await send_json_reply(send, payload, call.request_id, self.limiter.headers())
-        return True
 
     def _remember(
         self,

@@ -97,7 +97,10 @@ def test_same_seed_same_outcomes() -> None:
 
 
 @pytest.mark.integration
-def test_cli_announces_serves_writes_ledger_and_exits_0_on_sigterm(tmp_path: Path) -> None:
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_cli_announces_serves_writes_ledger_and_exits_0_on_signal(
+    tmp_path: Path, sig: signal.Signals
+) -> None:
     ledger = tmp_path / "calls.jsonl"
     proc = subprocess.Popen(
         [
@@ -129,9 +132,33 @@ def test_cli_announces_serves_writes_ledger_and_exits_0_on_sigterm(tmp_path: Pat
             c.messages.create(model=SONNET, max_tokens=20, messages=USER)
         rows = [json.loads(x) for x in ledger.read_text().splitlines()]
         assert len(rows) == 1 and rows[0]["region"] == "eu"
-        proc.send_signal(signal.SIGTERM)
+        proc.send_signal(sig)
         assert proc.wait(timeout=15) == 0
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_repeated_requests_match_and_follow_behaviour_changes(
+    llm: FakeLLMServer, client: anthropic.Anthropic
+) -> None:
+    ask = {
+        "model": SONNET,
+        "max_tokens": 200,
+        "tools": TOOLS,
+        "messages": [{"role": "user", "content": "Where is ORD-1002?"}],
+    }
+    first = client.messages.create(**ask)  # type: ignore[arg-type]
+    second = client.messages.create(**ask)  # type: ignore[arg-type]  (memoised)
+    assert first.id != second.id and first.content[0].id != second.content[0].id
+    assert first.content[0].input == second.content[0].input
+    assert first.usage == second.usage
+    rows = llm.ledger()
+    assert rows[0]["cost_usd"] == rows[1]["cost_usd"] and rows[1]["tool_calls"] == 1
+    llm.set_behaviour(error_first_n=1, error_status=500)
+    with pytest.raises(anthropic.InternalServerError):
+        client.messages.create(**ask)  # type: ignore[arg-type]
+    llm.set_behaviour(output_tokens=50)
+    forced = client.messages.create(**ask)  # type: ignore[arg-type]
+    assert forced.usage.output_tokens == 50
