@@ -103,6 +103,10 @@ class AgentConfig(BaseModel):
     # --- operations ---
     fail_rate: float = Field(0.0, ge=0, le=1, description=(
         "Share of chats that fail with HTTP 500 (the 'bad deploy' a deploy fault switches to)."))
+    auto_rollback: bool = Field(True, description=(
+        "Honoured by the harness's deploy controller, not by the agent: while a `deploy` "
+        "fault is live, roll it back when the error-budget burn rate crosses the page "
+        "threshold (harness/faults/rollback.py)."))
     otel_export: bool = Field(False, description=(
         "Export spans over OTLP/HTTP (also on when OTEL_EXPORTER_OTLP_ENDPOINT is set)."))
 
@@ -134,6 +138,7 @@ NAIVE: dict[str, Any] = {
     "region_pinning": False,
     "rate_limit": False,
     "tool_error_handling": False,
+    "auto_rollback": False,
 }
 
 _NOT_FLAGS = {"profile"}

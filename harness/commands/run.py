@@ -8,11 +8,17 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.table import Table
 
 from harness.errors import UsageError
+
+if TYPE_CHECKING:
+    from harness.run.ablate import AblationRow
+    from harness.run.runner import RunOptions
+    from harness.scenario import Scenario
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -37,6 +43,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="gate on SLOs only, ignoring the scenario's `expect`")
     parser.add_argument("--no-report", action="store_true", help="skip report.html")
     parser.add_argument("--quiet", action="store_true", help="no live progress view")
+    parser.add_argument("--ablate", action="store_true",
+                        help="run the hardened profile once per pattern flag with that flag "
+                             "off and report which patterns the verdict depends on "
+                             "(ablation.json, ablation.html)")
 
 
 def main(args: argparse.Namespace) -> int:
@@ -54,6 +64,8 @@ def main(args: argparse.Namespace) -> int:
                          strict=args.strict, workers=args.workers, progress=not args.quiet,
                          render=not args.no_report, use_expect=not args.no_expect)
     console = Console(stderr=True)
+    if args.ablate:
+        return _ablate(scenarios, options, args, console)
     results = []
     for scenario in scenarios:
         for profile in profiles_for(scenario, args.profile):
@@ -85,3 +97,39 @@ def main(args: argparse.Namespace) -> int:
     if args.summary_md:
         args.summary_md.write_text(summary_markdown(run_dirs), encoding="utf-8")
     return 0 if all(r.succeeded for r in results) else 1
+
+
+def _ablate(scenarios: list[Scenario], options: RunOptions, args: argparse.Namespace,
+            console: Console) -> int:
+    """`--ablate`: exit 0 when every baseline (hardened as is) met its expectation; the
+    ablated runs inform, they do not gate."""
+    from harness.report import render_index
+    from harness.run.ablate import ablate, print_ablation, write_ablation
+
+    if args.profile not in (None, "hardened"):
+        raise UsageError("--ablate runs the hardened profile; drop --profile or use "
+                         "--profile hardened")
+    ablations = []
+    for scenario in scenarios:
+        if scenario.agent.kind != "reference":
+            raise UsageError(f"{scenario.name}: --ablate needs the reference agent")
+
+        def show(row: AblationRow, name: str = scenario.name) -> None:
+            what = f"without {row.flag}" if row.flag else "baseline"
+            console.print(f"[bold]▶ {name}[/] (hardened, {what}): {row.verdict.upper()}")
+
+        ablation = ablate(scenario, options, on_result=show)
+        print_ablation(console, ablation)
+        ablations.append(ablation)
+    run_dirs = [r.result.run_dir for a in ablations for r in (a.baseline, *a.rows)]
+    index = render_index(run_dirs, args.out / "index.html")
+    json_path, html_path = write_ablation(ablations, args.out)
+    console.print(f"ablation: {json_path} {html_path}\nsuite index: {index}")
+    print(html_path)
+    if args.junit:
+        from harness.run.junit import write_junit
+        from harness.run.runner import junit_entry
+
+        write_junit(args.junit, [junit_entry(r.result) for a in ablations
+                                 for r in (a.baseline, *a.rows)])
+    return 0 if all(a.baseline.result.succeeded for a in ablations) else 1

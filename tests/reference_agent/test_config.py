@@ -15,7 +15,7 @@ def test_every_pattern_is_a_bool_flag_on_in_hardened_off_in_naive():
         "retries", "circuit_breaker", "timeouts", "fallback_model", "degrade", "loop_detection",
         "request_budget", "tenant_budget", "prompt_caching", "model_routing", "tenant_scoping",
         "injection_screening", "canary_filter", "region_pinning", "rate_limit",
-        "tool_error_handling",
+        "tool_error_handling", "auto_rollback",
     ]
     for name in patterns:
         assert table[name].type == "bool"
