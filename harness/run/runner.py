@@ -216,7 +216,7 @@ def run_scenario(
                 llm_control={"llm": stack.urls["llm"], "llm_eu": stack.urls["llm_eu"]},
                 tools_url=stack.urls["tools"], processes=stack,
             )
-            _drive(scaled, run_dir, stack, load_config, ctx, options)
+            _drive(scaled, run_dir, stack, load_config, ctx, options, run_info)
     except KeyboardInterrupt:
         run_info.update(status="interrupted", ended=time.time())
         _write_json(run_dir / "run.json", run_info)
@@ -231,7 +231,7 @@ def run_scenario(
 
 
 def _drive(scenario: Scenario, run_dir: Path, stack: LocalStack, load_config: LoadConfig,
-           ctx: FaultContext, options: RunOptions) -> None:
+           ctx: FaultContext, options: RunOptions, run_info: dict[str, Any]) -> None:
     """Load and faults for `scenario.duration`; both always stop, faults reverted first."""
     stack_events = run_dir / "stack_events.jsonl"
 
@@ -251,6 +251,8 @@ def _drive(scenario: Scenario, run_dir: Path, stack: LocalStack, load_config: Lo
         _await_first_record(load, tail, timeout_s=60.0)
         scheduler.start()
         started = time.monotonic()
+        run_info["load_started"] = time.time()  # t = 0 of the scenario's timeline
+        _write_json(run_dir / "run.json", run_info)
         with progress:
             while (elapsed := time.monotonic() - started) < scenario.duration:
                 if load.wait(timeout=0.25) is not None:
@@ -263,6 +265,7 @@ def _drive(scenario: Scenario, run_dir: Path, stack: LocalStack, load_config: Lo
     finally:
         scheduler.stop()
         load.stop()
+        run_info["load_ended"] = time.time()
 
 
 def _await_first_record(load: LoadRunner, tail: RecordTail, timeout_s: float) -> None:
