@@ -70,6 +70,8 @@ class RunData:
     faults: pd.DataFrame
     run: dict[str, Any] = field(default_factory=dict)
     slo: dict[str, Any] | None = None
+    # Firing episodes from Prometheus (alerts.jsonl); None when the run had no Prometheus.
+    alerts: list[dict[str, Any]] | None = None
 
     @classmethod
     def from_records(
@@ -79,6 +81,7 @@ class RunData:
         tool_calls: list[dict[str, Any]] | None = None,
         faults: list[dict[str, Any]] | None = None,
         run: dict[str, Any] | None = None,
+        alerts: list[dict[str, Any]] | None = None,
     ) -> RunData:
         return cls(
             run_dir=None,
@@ -87,6 +90,7 @@ class RunData:
             tool_calls=_frame(tool_calls or [], TOOL_CALL_COLUMNS),
             faults=_frame(faults or [], FAULT_COLUMNS),
             run=run or {},
+            alerts=alerts,
         )
 
     def fault_windows(self) -> list[tuple[float, float, str]]:
@@ -112,6 +116,7 @@ def load_run(run_dir: str | Path) -> RunData:
     """Read a run directory; missing files give empty frames, so a killed run still loads."""
     run_dir = Path(run_dir)
     run_path, slo_path = run_dir / "run.json", run_dir / "slo.json"
+    alerts_path = run_dir / "alerts.jsonl"
     return RunData(
         run_dir=run_dir,
         requests=_frame(_read_many(run_dir, "requests"), REQUEST_COLUMNS),
@@ -120,4 +125,5 @@ def load_run(run_dir: str | Path) -> RunData:
         faults=_frame(read_jsonl(run_dir / "faults.jsonl"), FAULT_COLUMNS),
         run=json.loads(run_path.read_text()) if run_path.exists() else {},
         slo=json.loads(slo_path.read_text()) if slo_path.exists() else None,
+        alerts=read_jsonl(alerts_path) if alerts_path.exists() else None,
     )

@@ -411,6 +411,38 @@ def recovery_time(scope: Scope, spec: SLOSpec, ctx: Context) -> Measurement:
     return _exact(t - revert, int(after.size), recovered=True, **detail)
 
 
+# ---- detection --------------------------------------------------------------------------
+
+
+def time_to_detect(scope: Scope, spec: SLOSpec, ctx: Context) -> Measurement:
+    """Seconds from the first fault's apply to the first firing of the alert named by the
+    selector `alert` (any alert without it), from the run's alerts.jsonl (Prometheus firing
+    episodes, at the query step's resolution). Episodes that started before the fault do not
+    count: they were not caused by it. Never fired after the fault: the value is the run time
+    left after the apply and the SLO fails. No faults, or no alerts.jsonl (the run had no
+    Prometheus): no value (inconclusive). Exact (no interval)."""
+    if not scope.windows:
+        return _nothing(reason="no fault windows")
+    alerts = scope.data.alerts
+    if alerts is None:
+        return _nothing(reason="no alerts.jsonl: the run had no Prometheus")
+    name = spec.selector.get("alert")
+    applied = min(start for start, _ in scope.windows)
+    matching = [a for a in alerts if name is None or a.get("alert") == name]
+    before = [a for a in matching if float(a["ts"]) < applied]
+    after = sorted((a for a in matching if float(a["ts"]) >= applied),
+                   key=lambda a: float(a["ts"]))
+    detail: dict[str, Any] = {"fault_applied": applied, "alert": name,
+                              "firing_before_fault": len(before)}
+    if not after:
+        m = _exact(max(0.0, scope.end - applied), 0, detected=False, **detail)
+        m.failed = True
+        return m
+    first = after[0]
+    return _exact(float(first["ts"]) - applied, len(after), detected=True,
+                  fired=first.get("alert"), step_s=first.get("step_s"), **detail)
+
+
 Measure = Callable[[Scope, SLOSpec, Context], Measurement]
 
 CATALOGUE: dict[str, Measure] = {
@@ -437,4 +469,5 @@ CATALOGUE: dict[str, Measure] = {
     "blocked_tool_calls": blocked_tool_calls,
     "residency_violations": residency_violations,
     "recovery_time": recovery_time,
+    "time_to_detect": time_to_detect,
 }

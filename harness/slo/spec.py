@@ -50,6 +50,10 @@ PARAMS: dict[str, str] = {
     "target": "an availability, e.g. 99.9% or 0.999",
     "min_requests": "a whole number >= 1",
 }
+# Selectors that name something the measure looks up (kept in `selector` only).
+NAMES: dict[str, str] = {
+    "alert": "a Prometheus alert name, e.g. AgentAvailabilityBurnPage",
+}
 _ALL = ("tenant", "task", "during", "attack", "region")
 _NO_DURING = ("tenant", "task", "attack", "region")
 
@@ -120,6 +124,10 @@ MEASURES: MappingProxyType[str, MeasureInfo] = MappingProxyType({
     "residency_violations": _m(
         "count", ("tenant", "during"), 1,
         "ledger calls of tenants whose region is eu served by a region other than eu"),
+    "time_to_detect": _m(
+        "seconds", ("alert",), 1,
+        "seconds from the first fault's apply until an alert (selector alert=<name>, default: "
+        "any) first fired, read from alerts.jsonl (Prometheus); never fired: the SLO fails"),
     "recovery_time": _m(
         "seconds", (*_NO_DURING, "window", "target"), 1,
         "seconds from the last fault's revert until availability over [t, t+window) "
@@ -166,6 +174,8 @@ def _allowed_selectors(measure: str) -> str:
         values = FILTERS.get(key)
         if key in PARAMS:
             parts.append(f"{key} ({PARAMS[key]})")
+        elif key in NAMES:
+            parts.append(f"{key}=<name> ({NAMES[key]})")
         elif values:
             parts.append(f"{key}={'|'.join(values)}")
         else:
@@ -217,6 +227,8 @@ def _parse_selector(name: str, measure: str, body: str) -> tuple[dict[str, str],
         if key in selector:
             raise SLOError(f"SLO {name!r}: selector {key!r} given twice")
         selector[key] = value
+        if key in NAMES:
+            continue
         if key in PARAMS:
             try:
                 if key == "window":
