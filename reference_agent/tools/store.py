@@ -211,8 +211,9 @@ def _public_article(row: Row) -> Row:
 def open_store(url: str | None = None, *, db: str = ":memory:", seed: int = 0) -> TenantStore:
     """The store a `--store URL` (or else `--db FILE`) names.
 
-    `sqlite:///path/to.db` or `sqlite://` (in memory); `postgresql://...` is reserved for the
-    row-level-security implementation and refused until it exists.
+    `sqlite:///path/to.db` or `sqlite://` (in memory); `postgresql://tools@HOST/DB` opens the
+    row-level-security store (`reference_agent.tools.store_postgres`; needs psycopg and the
+    schema installed there).
     """
     if url is None:
         return SQLiteStore(db, seed=seed)
@@ -221,8 +222,11 @@ def open_store(url: str | None = None, *, db: str = ":memory:", seed: int = 0) -
         return SQLiteStore(path, seed=seed)
     scheme = url.split(":", 1)[0]
     if scheme in ("postgresql", "postgres"):
-        raise ValueError(
-            "the PostgreSQL + row-level-security store is not implemented yet; "
-            "use --db FILE or --store sqlite:///FILE"
-        )
-    raise ValueError(f"unsupported store URL scheme {scheme!r}; use sqlite:///FILE")
+        try:
+            from reference_agent.tools.store_postgres import PostgresStore
+        except ImportError as exc:  # psycopg is the optional `postgres` extra
+            raise ValueError(f"the PostgreSQL store needs psycopg: {exc}") from exc
+        return PostgresStore(url, seed=seed)
+    raise ValueError(
+        f"unsupported store URL scheme {scheme!r}; use sqlite:///FILE or postgresql://..."
+    )
