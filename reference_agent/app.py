@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import random
@@ -50,6 +51,9 @@ class _Agent:
         self.loop = ChatLoop(cfg, self.metrics, self.gateway, self.tools,
                              TenantBudget(cfg.tenant_token_budget))
         self.limiter = TenantRateLimiter(cfg.tenant_rps, cfg.tenant_burst)
+        # The deployment's capacity, shared by every tenant: what a noisy neighbour exhausts.
+        self.slots = (asyncio.Semaphore(cfg.max_concurrent_chats)
+                      if cfg.max_concurrent_chats else contextlib.nullcontext())
         self.rng = rng
 
     async def aclose(self) -> None:
@@ -158,7 +162,8 @@ def create_app(
         reply, degraded, failure = "", False, None
         try:
             async with asyncio.timeout(cfg.request_timeout_s if cfg.timeouts else None):
-                result = await agent.loop.run(chat, message)
+                async with agent.slots:  # waiting for a slot counts against the deadline
+                    result = await agent.loop.run(chat, message)
             reply, degraded = result.reply, result.degraded
         except TimeoutError:
             failure = ("deadline", 504, "timeout_error", "the chat exceeded its deadline")

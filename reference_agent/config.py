@@ -97,6 +97,9 @@ class AgentConfig(BaseModel):
     tool_error_handling: bool = Field(True, description=(
         "Tool errors and timeouts go back to the model as is_error tool results; off = the "
         "chat fails with 502."))
+    max_concurrent_chats: int = Field(0, ge=0, le=100_000, description=(
+        "Chats served at once by this deployment (its worker slots), shared by every tenant; "
+        "more wait in line. 0 = unlimited."))
     max_message_chars: int = Field(16_000, ge=1, le=1_000_000, description=(
         "Longest user message accepted; longer -> 413."))
 

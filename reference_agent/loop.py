@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +25,7 @@ from reference_agent.prompt import system_prompt, tool_definitions
 from reference_agent.tools_client import ToolCallFailed, ToolsClient
 
 log = logging.getLogger("reference_agent.loop")
+_MIN_OUTPUT_TOKENS = 64  # less room than this cannot hold a useful answer
 
 
 @dataclass
@@ -112,8 +114,11 @@ class ChatLoop:
                 raise ChatStopped("request_budget")
             if cfg.tenant_budget and self.tenant_budget.exhausted(chat.tenant):
                 raise ChatStopped("tenant_budget")
+            call_params = params
+            if cfg.request_budget:
+                call_params = self._within_budget(chat, params, messages)
             before = chat.tokens
-            msg = await self.gateway.create(chat, model, messages=messages, **params)
+            msg = await self.gateway.create(chat, model, messages=messages, **call_params)
             chat.iterations += 1
             if cfg.tenant_budget:
                 self.tenant_budget.spend(chat.tenant, chat.tokens - before)
@@ -131,6 +136,21 @@ class ChatLoop:
             messages.append({"role": "user", "content": results})
             if repeated:
                 raise ChatStopped("loop_detected")
+
+    def _within_budget(self, chat: Chat, params: dict[str, Any],
+                       messages: list[dict[str, Any]]) -> dict[str, Any]:
+        """Cap this call's `max_tokens` by what is left of the chat's token budget after its
+        (estimated) input, so one verbose reply cannot overrun the budget."""
+        remaining = chat.budget.remaining
+        if remaining is None:
+            return params
+        # ~4 characters per token: the same rule of thumb count_tokens would confirm.
+        estimated_input = len(json.dumps([params.get("system"), params.get("tools"), messages],
+                                         default=str)) // 4
+        room = remaining - estimated_input
+        if room < _MIN_OUTPUT_TOKENS:
+            raise ChatStopped("request_budget")
+        return {**params, "max_tokens": min(params["max_tokens"], room)}
 
     async def _tool(self, chat: Chat, use_id: str, name: str, args: dict[str, Any]) -> dict:
         cfg = self.cfg

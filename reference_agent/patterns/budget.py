@@ -24,6 +24,11 @@ class RequestBudget:
     def exhausted(self) -> bool:
         return self.limit is not None and self.spent >= self.limit
 
+    @property
+    def remaining(self) -> int | None:
+        """Tokens left, or None without a limit."""
+        return None if self.limit is None else max(0, self.limit - self.spent)
+
 
 class TenantBudget:
     """Tokens per tenant over a rolling window (default one minute)."""
