@@ -5,8 +5,9 @@ user's agent) is an item. An item passes when the run's verdict equals the expec
 naive profile must fail, which proves the scenario has teeth. A failure prints the SLO table
 and the run directory, not a traceback.
 
-Collected: YAML files under a folder named `scenarios`, or any YAML file named on the command
-line. Options: --time-scale, --profile, --harness-out, --harness-strict.
+Collected: YAML files below the folders of the ini option `harness_scenarios` (default:
+`scenarios` under the rootdir), or any YAML file named on the command line.
+Options: --time-scale, --profile, --harness-out, --harness-strict.
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="where run directories go (default: reports/)")
     group.addoption("--harness-strict", action="store_true",
                     help="an SLO passes only when its whole 95%% interval meets the objective")
+    parser.addini("harness_scenarios", type="args", default=["scenarios"],
+                  help="folders (relative to the rootdir) whose YAML files are scenarios")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -44,10 +47,12 @@ def pytest_configure(config: pytest.Config) -> None:
 def _wanted(file_path: Path, config: pytest.Config) -> bool:
     if file_path.suffix not in _YAML:
         return False
+    resolved = file_path.resolve()
     named = {Path(a.split("::")[0]).resolve() for a in config.args}
-    if file_path.resolve() in named:
+    if resolved in named:
         return True
-    return "scenarios" in file_path.resolve().parent.parts
+    roots = [(config.rootpath / d).resolve() for d in config.getini("harness_scenarios")]
+    return any(resolved.is_relative_to(root) for root in roots)
 
 
 def pytest_collect_file(parent: pytest.Collector, file_path: Path) -> ScenarioFile | None:
