@@ -41,6 +41,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="Locust master + N worker processes (default: one process)")
     parser.add_argument("--no-expect", action="store_true",
                         help="gate on SLOs only, ignoring the scenario's `expect`")
+    parser.add_argument("--prometheus", action=argparse.BooleanOptionalAction, default=None,
+                        help="run a real Prometheus with the SLO alert rules beside the stack "
+                             "(default: when a `prometheus` binary is on PATH)")
     parser.add_argument("--no-report", action="store_true", help="skip report.html")
     parser.add_argument("--quiet", action="store_true", help="no live progress view")
     parser.add_argument("--ablate", action="store_true",
@@ -62,7 +65,8 @@ def main(args: argparse.Namespace) -> int:
     scenarios = load_scenarios([Path(p) for p in args.paths])  # all problems, or exit 2
     options = RunOptions(out_root=args.out, seed=args.seed, time_scale=args.time_scale,
                          strict=args.strict, workers=args.workers, progress=not args.quiet,
-                         render=not args.no_report, use_expect=not args.no_expect)
+                         render=not args.no_report, use_expect=not args.no_expect,
+                         prometheus=args.prometheus)
     console = Console(stderr=True)
     if args.ablate:
         return _ablate(scenarios, options, args, console)

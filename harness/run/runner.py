@@ -49,6 +49,7 @@ class RunOptions:
     progress: bool = True
     render: bool = True  # write report.html
     use_expect: bool = True  # succeed when the verdict equals `expect[profile]`
+    prometheus: bool | None = None  # None: when a `prometheus` binary is on PATH
 
 
 @dataclass
@@ -188,8 +189,13 @@ def run_scenario(
     _write_json(run_dir / "run.json", run_info)
 
     agent = scenario.agent
+    prometheus = options.prometheus
+    if prometheus is None:
+        from harness.stack.prometheus import find_prometheus
+
+        prometheus = find_prometheus() is not None
     stack_config = StackConfig(
-        run_dir=run_dir, seed=seed,
+        run_dir=run_dir, seed=seed, prometheus=prometheus,
         agent=AgentSpec(
             profile=None if profile == "own" else profile, overrides=dict(agent.set),
             command=agent.command, url=agent.url, health=agent.health, env=dict(agent.env),
@@ -266,6 +272,7 @@ def _drive(scenario: Scenario, run_dir: Path, stack: LocalStack, load_config: Lo
         scheduler.stop()
         load.stop()
         run_info["load_ended"] = time.time()
+        stack.collect_alerts(start=run_info.get("load_started") or run_info["started"])
 
 
 def _await_first_record(load: LoadRunner, tail: RecordTail, timeout_s: float) -> None:

@@ -50,6 +50,7 @@ class StackConfig:
     seed: int = 1
     restart_delay_s: float = 0.5
     start_timeout_s: float = 60.0
+    prometheus: bool = False  # a real Prometheus scraping the agent, with the SLO alert rules
 
 
 def _hostport(url: str) -> str:
@@ -130,8 +131,31 @@ class LocalStack:
         if not agent.url:
             self._spawn("agent", self._agent_argv(agent_port), health=agent.health,
                         env=self._agent_env(), url=f"http://{agent_upstream}")
+        if self.config.prometheus:
+            self._start_prometheus(f"http://{agent_upstream}")
         self._monitor = threading.Thread(target=self._watch, name="stack-monitor", daemon=True)
         self._monitor.start()
+
+    def _start_prometheus(self, agent_url: str) -> None:
+        from harness.stack.prometheus import start_prometheus
+
+        # A failed start stops its own process (ManagedProcess.wait_ready) and raises.
+        proc = start_prometheus(self.config.run_dir, {"agent": agent_url},
+                                spawn=self._on_spawner,
+                                start_timeout_s=self.config.start_timeout_s)
+        self.processes["prometheus"] = proc
+        self.urls["prometheus"] = proc.url or ""
+
+    def collect_alerts(self, start: float) -> None:
+        """Write the alerts Prometheus saw since `start` to alerts.jsonl (if it runs)."""
+        if "prometheus" not in self.urls:
+            return
+        from harness.stack.prometheus import collect_alerts
+
+        try:
+            collect_alerts(self.urls["prometheus"], self.config.run_dir, start=start)
+        except Exception as exc:  # evidence we could not read must not hide the run's own
+            self._event("alerts_failed", "prometheus", error=repr(exc))
 
     def _spawn(self, name: str, argv: list[str], health: str | None,
                env: dict[str, str] | None = None, url: str | None = None,
