@@ -41,6 +41,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="Locust master + N worker processes (default: one process)")
     parser.add_argument("--no-expect", action="store_true",
                         help="gate on SLOs only, ignoring the scenario's `expect`")
+    parser.add_argument("--stack", choices=["local", "compose"], default="local",
+                        help="local: embedded processes on 127.0.0.1 (default); compose: "
+                             "docker-compose.yml with the real Toxiproxy (needs Docker)")
     parser.add_argument("--prometheus", action=argparse.BooleanOptionalAction, default=None,
                         help="run a real Prometheus with the SLO alert rules beside the stack "
                              "(default: when a `prometheus` binary is on PATH)")
@@ -66,7 +69,7 @@ def main(args: argparse.Namespace) -> int:
     options = RunOptions(out_root=args.out, seed=args.seed, time_scale=args.time_scale,
                          strict=args.strict, workers=args.workers, progress=not args.quiet,
                          render=not args.no_report, use_expect=not args.no_expect,
-                         prometheus=args.prometheus)
+                         prometheus=args.prometheus, stack=args.stack)
     console = Console(stderr=True)
     if args.ablate:
         return _ablate(scenarios, options, args, console)

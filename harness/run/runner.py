@@ -23,7 +23,7 @@ from typing import Any
 from ruamel.yaml import YAML
 
 from harness import __version__
-from harness.errors import StackError
+from harness.errors import StackError, UsageError
 from harness.faults.base import FaultContext
 from harness.faults.scheduler import FaultScheduler
 from harness.load.config import AttackConfig, LoadConfig
@@ -33,6 +33,7 @@ from harness.run.progress import Progress
 from harness.run.tail import RecordTail
 from harness.scenario import Scenario
 from harness.slo import SLOReport, evaluate
+from harness.stack.compose import ComposeConfig, ComposeStack
 from harness.stack.local import AgentSpec, LocalStack, StackConfig
 
 PROFILES = ("naive", "hardened")
@@ -50,6 +51,7 @@ class RunOptions:
     render: bool = True  # write report.html
     use_expect: bool = True  # succeed when the verdict equals `expect[profile]`
     prometheus: bool | None = None  # None: when a `prometheus` binary is on PATH
+    stack: str = "local"  # local (embedded processes) | compose (docker-compose.yml)
 
 
 @dataclass
@@ -204,7 +206,7 @@ def run_scenario(
     load = scaled.load
     load_tenants = {name: tenants[name]["key"] for name in load.tenants}
     try:
-        with _sigterm_unwinds(), LocalStack(stack_config) as stack:
+        with _sigterm_unwinds(), _open_stack(options, stack_config) as stack:
             run_info["stack"] = stack.describe()
             _write_json(run_dir / "run.json", run_info)
             load_config = LoadConfig(
@@ -236,8 +238,21 @@ def run_scenario(
     return _conclude(scenario, profile, run_dir, run_info, options)
 
 
-def _drive(scenario: Scenario, run_dir: Path, stack: LocalStack, load_config: LoadConfig,
-           ctx: FaultContext, options: RunOptions, run_info: dict[str, Any]) -> None:
+def _open_stack(options: RunOptions, config: StackConfig) -> LocalStack | ComposeStack:
+    if options.stack == "local":
+        return LocalStack(config)
+    if config.agent.command or config.agent.url:
+        raise UsageError("--stack compose runs the reference agent image; for your own agent "
+                         "use the local stack (agent.command / agent.url)")
+    return ComposeStack(ComposeConfig(
+        project_dir=Path.cwd(), profile=config.agent.profile or "hardened",
+        agent_overrides=dict(config.agent.overrides), run_dir=config.run_dir,
+    ))
+
+
+def _drive(scenario: Scenario, run_dir: Path, stack: LocalStack | ComposeStack,
+           load_config: LoadConfig, ctx: FaultContext, options: RunOptions,
+           run_info: dict[str, Any]) -> None:
     """Load and faults for `scenario.duration`; both always stop, faults reverted first."""
     stack_events = run_dir / "stack_events.jsonl"
 

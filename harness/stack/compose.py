@@ -22,6 +22,7 @@ import os
 import shlex
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -71,6 +72,8 @@ class ComposeConfig:
     agent_overrides: dict[str, Any] = field(default_factory=dict)
     start_timeout_s: float = 300.0
     run_compose: bool = True  # False: the stack is already up (and stays up)
+    profile: str = "hardened"  # the reference agent's profile (AGENT_PROFILE)
+    run_dir: Path | None = None  # where alerts.jsonl goes
 
 
 class ComposeStack:
@@ -81,6 +84,7 @@ class ComposeStack:
         self.compose_file = config.compose_file or config.project_dir / "docker-compose.yml"
         self._client = client
         self.events: list[dict[str, Any]] = []
+        self.on_event: Callable[[dict[str, Any]], None] | None = None
         base = f"http://{LOOPBACK}"
         p = COMPOSE_PORTS
         self.urls: dict[str, str] = {
@@ -146,7 +150,8 @@ class ComposeStack:
                              (done.stderr or done.stdout)[-4000:])
 
     def _env(self) -> dict[str, str]:
-        return {AGENT_FLAGS_ENV: _format_flags(self.agent_overrides)}
+        return {AGENT_FLAGS_ENV: _format_flags(self.agent_overrides),
+                "AGENT_PROFILE": self.config.profile}
 
     # -- life cycle -----------------------------------------------------------------------
 
@@ -232,4 +237,18 @@ class ComposeStack:
                 "proxies": dict(self.proxy_urls), "agent_overrides": dict(self.agent_overrides)}
 
     def _event(self, event: str, process: str, **extra: Any) -> None:
-        self.events.append({"ts": time.time(), "event": event, "process": process, **extra})
+        record = {"ts": time.time(), "event": event, "process": process, **extra}
+        self.events.append(record)
+        if self.on_event is not None:
+            self.on_event(record)
+
+    def collect_alerts(self, start: float) -> None:
+        """Write the alerts the compose Prometheus saw since `start` to `run_dir`/alerts.jsonl."""
+        if self.config.run_dir is None:
+            return
+        from harness.measure.prometheus import collect_alerts
+
+        try:
+            collect_alerts(self.urls["prometheus"], self.config.run_dir, start=start)
+        except Exception as exc:  # unreadable evidence must not hide the run's own
+            self._event("alerts_failed", "prometheus", error=repr(exc))
