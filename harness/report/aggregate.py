@@ -92,9 +92,10 @@ def normalise_requests(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def run_bounds(data: RunData, requests: pd.DataFrame) -> tuple[float, float]:
-    """(t0, duration_s): from run.json when present, else from the records themselves."""
+    """(t0, duration_s): the scenario's timeline from run.json (`load_started`, t = 0 of the
+    faults' schedule, then `started`), else from the records themselves."""
     run = data.run
-    t0 = run.get("started")
+    t0 = run.get("load_started") or run.get("started")
     if t0 is None:
         candidates = [requests["ts_start"].min()] if len(requests) else []
         if not data.faults.empty:
@@ -102,7 +103,7 @@ def run_bounds(data: RunData, requests: pd.DataFrame) -> tuple[float, float]:
         candidates = [c for c in candidates if pd.notna(c)]
         t0 = min(candidates) if candidates else 0.0
     t0 = float(t0)
-    end = run.get("ended")
+    end = run.get("load_ended") if run.get("load_started") else run.get("ended")
     # A run still "running" in run.json was killed: its scheduled duration never happened.
     if end is None and run.get("duration_s") is not None and run.get("status") != "running":
         end = t0 + float(run["duration_s"])
