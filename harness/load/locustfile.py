@@ -13,6 +13,7 @@ import fcntl
 import itertools
 import os
 import random
+import signal
 import time
 import uuid
 from pathlib import Path
@@ -78,6 +79,22 @@ def recorder() -> Recorder:
     if _recorder is None:
         _recorder = Recorder(_records_path())
     return _recorder
+
+
+def _interrupt_main_greenlet() -> None:
+    """SIGINT, taken by the gevent hub instead of Python's default handler.
+
+    The default handler raises KeyboardInterrupt in whatever code runs when the signal lands:
+    under load that is mostly a user greenlet mid-request, which then dies with a traceback,
+    its request neither recorded nor cancelled. Raised from the hub into the main greenlet
+    instead, it reaches only Locust's main (`except KeyboardInterrupt: shutdown()`), whose
+    shutdown stops users at their next switch with GreenletExit, which Locust handles quietly.
+    """
+    hub = gevent.get_hub()
+    hub.loop.run_callback(hub.parent.throw, KeyboardInterrupt)
+
+
+gevent.signal_handler(signal.SIGINT, _interrupt_main_greenlet)
 
 
 @events.init.add_listener
