@@ -19,6 +19,8 @@ import anyio
 import httpx2
 from mcp.client.client import Client
 from mcp.client.streamable_http import streamable_http_client
+from mcp.shared.exceptions import MCPError
+from mcp.types import CONNECTION_CLOSED
 
 from reference_agent.telemetry import tracer
 
@@ -140,6 +142,12 @@ class ToolsClient:
                     break
                 except TimeoutError as exc:
                     raise ToolCallFailed(f"tool {name} timed out") from exc
+                except MCPError as exc:
+                    # The server died under an in-flight call (a pod crash): reconnect once.
+                    # Any other protocol error is an answer, not a reason to retry.
+                    if exc.error.code != CONNECTION_CLOSED or attempt:
+                        raise ToolCallFailed(f"tool {name} failed: {exc}") from exc
+                    await self._reset()
                 except (httpx2.HTTPError, OSError, RuntimeError, anyio.BrokenResourceError,
                         anyio.ClosedResourceError) as exc:
                     await self._reset()
