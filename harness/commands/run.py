@@ -53,6 +53,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="run the hardened profile once per pattern flag with that flag "
                              "off and report which patterns the verdict depends on "
                              "(ablation.json, ablation.html)")
+    parser.add_argument("--ablate-flags", default=None, metavar="A,B",
+                        help="with --ablate: only these pattern flags (default: every one)")
 
 
 def main(args: argparse.Namespace) -> int:
@@ -65,6 +67,8 @@ def main(args: argparse.Namespace) -> int:
         raise UsageError(f"--time-scale must be > 0, got {args.time_scale}")
     if args.workers < 0:
         raise UsageError(f"--workers must be >= 0, got {args.workers}")
+    if args.ablate_flags and not args.ablate:
+        raise UsageError("--ablate-flags needs --ablate")
     scenarios = load_scenarios([Path(p) for p in args.paths])  # all problems, or exit 2
     options = RunOptions(out_root=args.out, seed=args.seed, time_scale=args.time_scale,
                          strict=args.strict, workers=args.workers, progress=not args.quiet,
@@ -125,7 +129,12 @@ def _ablate(scenarios: list[Scenario], options: RunOptions, args: argparse.Names
             what = f"without {row.flag}" if row.flag else "baseline"
             console.print(f"[bold]▶ {name}[/] (hardened, {what}): {row.verdict.upper()}")
 
-        ablation = ablate(scenario, options, on_result=show)
+        flags = ([f.strip() for f in args.ablate_flags.split(",") if f.strip()]
+                 if args.ablate_flags else None)
+        try:
+            ablation = ablate(scenario, options, flags=flags, on_result=show)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from exc
         print_ablation(console, ablation)
         ablations.append(ablation)
     run_dirs = [r.result.run_dir for a in ablations for r in (a.baseline, *a.rows)]

@@ -94,3 +94,14 @@ def test_cli_refuses_ablating_the_naive_profile(tmp_path: Path):
     path.write_text(SCENARIO)
     assert main(["run", str(path), "--ablate", "--profile", "naive", "--out",
                  str(tmp_path)]) == 2
+
+
+def test_cli_checks_ablate_flags(tmp_path: Path):
+    from harness.cli import main
+
+    path = tmp_path / "toy.yaml"
+    path.write_text(SCENARIO)
+    assert main(["run", str(path), "--ablate-flags", "retries", "--out", str(tmp_path)]) == 2
+    assert main(["run", str(path), "--ablate", "--ablate-flags", "stream", "--out",
+                 str(tmp_path)]) == 2
+    assert not list(tmp_path.glob("*-toy-*")), "nothing may run on a usage error"
