@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+
+from harness.measure.jsonl import read_frame, read_jsonl, with_columns
 
 REQUEST_COLUMNS = [
     "ts_start", "ts_end", "latency_ms", "status", "ok", "error", "tenant", "task",
@@ -26,37 +29,13 @@ TOOL_CALL_COLUMNS = [
 FAULT_COLUMNS = ["ts", "event", "index", "kind", "target", "params", "at_s", "for_s", "error"]
 
 
-def read_jsonl(path: Path) -> list[dict[str, Any]]:
-    """Rows of a JSON-lines file; a torn last line (the writer was killed) is skipped."""
-    rows: list[dict[str, Any]] = []
-    if not path.exists():
-        return rows
-    with path.open(encoding="utf-8") as fh:
-        for line in fh:
-            line = line.strip()
-            if not line:
-                continue
-            try:
-                rows.append(json.loads(line))
-            except json.JSONDecodeError:
-                continue
-    return rows
-
-
 def _frame(rows: list[dict[str, Any]], columns: list[str]) -> pd.DataFrame:
-    frame = pd.DataFrame(rows)
-    for column in columns:
-        if column not in frame.columns:
-            frame[column] = None
-    return frame
+    return with_columns(pd.DataFrame(rows), columns)
 
 
-def _read_many(run_dir: Path, stem: str) -> list[dict[str, Any]]:
+def _paths(run_dir: Path, stem: str) -> list[Path]:
     """`stem.jsonl` plus `stem.*.jsonl` (one per Locust worker), in name order."""
-    rows: list[dict[str, Any]] = []
-    for path in sorted(run_dir.glob(f"{stem}.jsonl")) + sorted(run_dir.glob(f"{stem}.*.jsonl")):
-        rows.extend(read_jsonl(path))
-    return rows
+    return sorted(run_dir.glob(f"{stem}.jsonl")) + sorted(run_dir.glob(f"{stem}.*.jsonl"))
 
 
 @dataclass
@@ -112,16 +91,24 @@ class RunData:
         return sorted(windows)
 
 
+FrameReader = Callable[[Sequence[Path], Sequence[str]], pd.DataFrame]
+
+
 def load_run(run_dir: str | Path) -> RunData:
     """Read a run directory; missing files give empty frames, so a killed run still loads."""
-    run_dir = Path(run_dir)
+    return _load(Path(run_dir), read_frame)
+
+
+def _load(run_dir: Path, reader: FrameReader) -> RunData:
+    """`load_run` with the JSON-lines reader chosen (bench/load_run.py times both)."""
     run_path, slo_path = run_dir / "run.json", run_dir / "slo.json"
     alerts_path = run_dir / "alerts.jsonl"
     return RunData(
         run_dir=run_dir,
-        requests=_frame(_read_many(run_dir, "requests"), REQUEST_COLUMNS),
-        llm_calls=_frame(_read_many(run_dir, "llm_calls"), LLM_CALL_COLUMNS),
-        tool_calls=_frame(_read_many(run_dir, "tool_calls"), TOOL_CALL_COLUMNS),
+        requests=reader(_paths(run_dir, "requests"), REQUEST_COLUMNS),
+        llm_calls=reader(_paths(run_dir, "llm_calls"), LLM_CALL_COLUMNS),
+        tool_calls=reader(_paths(run_dir, "tool_calls"), TOOL_CALL_COLUMNS),
+        # A few rows each, with dict-valued fields: the per-line reader keeps dicts exact.
         faults=_frame(read_jsonl(run_dir / "faults.jsonl"), FAULT_COLUMNS),
         run=json.loads(run_path.read_text()) if run_path.exists() else {},
         slo=json.loads(slo_path.read_text()) if slo_path.exists() else None,
