@@ -23,7 +23,7 @@ from harness.fake_llm.asgi import (
 from harness.fake_llm.behaviour import HEALTHY, BehaviourError, BehaviourState, Decision
 from harness.fake_llm.errors import APIError
 from harness.fake_llm.ids import IdSource
-from harness.fake_llm.ledger import Ledger
+from harness.fake_llm.ledger import ROW_FIELDS, Ledger
 from harness.fake_llm.memo import Prepared, ReplyMemo, split_around
 from harness.fake_llm.messages import StreamPlan, message_json, parse_json, validate
 from harness.fake_llm.model import Conversation, Model, Reply
@@ -38,6 +38,11 @@ MEMO_MAX = 64 * 1024  # token floods are not memoised: they would pin memory
 
 log = logging.getLogger("harness.fake_llm")
 _NO_USAGE = InputUsage(0)
+# A memoised reply keeps its ledger row minus the per-call fields (ts, request_id,
+# correlation_id, tenant: the first four; latency_ms): the part between and the part after.
+_LATENCY = ROW_FIELDS.index("latency_ms")
+ROW_HEAD = ROW_FIELDS[4:_LATENCY]
+ROW_TAIL = ROW_FIELDS[_LATENCY + 1 :]
 
 
 class StreamCut(Exception):
@@ -220,11 +225,11 @@ class FakeLLMApp:
             await self._send_error(send, err, request_id)
 
     async def messages(self, req: Request, send: Send) -> None:
-        call = CallInfo(
-            request_id=self.ids.request(),
-            correlation_id=req.header(b"x-correlation-id"),
-            tenant=req.header(b"x-tenant-id"),
-            started=time.perf_counter(),
+        call = CallInfo(  # positional: this runs on every call
+            self.ids.request(),
+            req.header(b"x-correlation-id"),
+            req.header(b"x-tenant-id"),
+            time.perf_counter(),
         )
         try:
             self._authenticate(req)
@@ -284,22 +289,33 @@ class FakeLLMApp:
             self.record(call)
 
     async def _serve_memo(self, memo: Prepared, call: CallInfo, send: Send) -> None:
-        """Answer a repeated, fault-free request from its memoised reply."""
+        """Answer a repeated, fault-free request from its memoised reply. The ledger row is
+        the memoised call's row with this call's ts, ids and latency (see `_remember`)."""
         call.model, call.info = memo.model, memo.info
-        wait = self.limiter.admit(memo.total_tokens)
+        limiter = self.limiter
+        wait = limiter.admit(memo.total_tokens)
         if wait > 0:
             raise APIError(429, retry_after=math.ceil(wait))
-        self.limiter.record_output(memo.output_tokens)
-        call.usage, call.output_tokens = memo.usage, memo.output_tokens
-        call.stop_reason, call.tool_calls = memo.stop_reason, memo.tool_calls
-        call.cost_usd = memo.cost_usd
+        limiter.record_output(memo.output_tokens)
         behaviour = self.behaviour.current
-        delay = behaviour.ttft_ms + behaviour.token_ms * memo.text_chunks
-        if delay > 0:
-            await asyncio.sleep(delay / 1000.0)
+        if behaviour.ttft_ms or behaviour.token_ms:
+            delay = behaviour.ttft_ms + behaviour.token_ms * memo.text_chunks
+            if delay > 0:
+                await asyncio.sleep(delay / 1000.0)
         payload = memo.render(self.ids)
-        self.record(call)
-        await send_json_reply(send, payload, call.request_id, self.limiter.headers())
+        call.recorded = True
+        self.ledger.append(
+            {
+                "ts": time.time(),
+                "request_id": call.request_id,
+                "correlation_id": call.correlation_id,
+                "tenant": call.tenant,
+                **memo.row_head,
+                "latency_ms": (time.perf_counter() - call.started) * 1000.0,
+                **memo.row_tail,
+            }
+        )
+        await send_json_reply(send, payload, call.request_id, limiter.headers())
 
     def _remember(
         self,
@@ -315,6 +331,7 @@ class FakeLLMApp:
         if call.info is None or call.usage is None:
             return
         tool_ids = [b["id"] for b in reply.content if b["type"] == "tool_use"]
+        row = self._row(call)
         prepared = Prepared(
             model=body["model"],
             info=call.info,
@@ -327,6 +344,8 @@ class FakeLLMApp:
             text_chunks=sum(count_text_chunks(b.get("text", "")) for b in reply.content),
             cost_usd=self._cost(call),
             parts=split_around(payload, [msg_id, *tool_ids]),
+            row_head={name: row[name] for name in ROW_HEAD},
+            row_tail={name: row[name] for name in ROW_TAIL},
         )
         self.memo.put(raw, generation, prepared)
 
@@ -413,27 +432,28 @@ class FakeLLMApp:
         if call.recorded:
             return
         call.recorded = True
+        self.ledger.append(self._row(call))
+
+    def _row(self, call: CallInfo) -> dict[str, Any]:
         usage = call.usage or _NO_USAGE
         # Built literally, in the contract's field order (see ledger.ROW_FIELDS).
-        self.ledger.append(
-            {
-                "ts": time.time(),
-                "request_id": call.request_id,
-                "correlation_id": call.correlation_id,
-                "tenant": call.tenant,
-                "model": call.model,
-                "region": self.region,
-                "stream": call.stream,
-                "status": call.status,
-                "error_type": call.error_type,
-                "input_tokens": usage.input_tokens,
-                "output_tokens": call.output_tokens,
-                "cache_creation_input_tokens": usage.cache_creation,
-                "cache_read_input_tokens": usage.cache_read,
-                "cost_usd": call.cost_usd if call.cost_usd is not None else self._cost(call),
-                "latency_ms": (time.perf_counter() - call.started) * 1000.0,
-                "stop_reason": call.stop_reason,
-                "tool_calls": call.tool_calls,
-                "upstream": call.upstream,
-            }
-        )
+        return {
+            "ts": time.time(),
+            "request_id": call.request_id,
+            "correlation_id": call.correlation_id,
+            "tenant": call.tenant,
+            "model": call.model,
+            "region": self.region,
+            "stream": call.stream,
+            "status": call.status,
+            "error_type": call.error_type,
+            "input_tokens": usage.input_tokens,
+            "output_tokens": call.output_tokens,
+            "cache_creation_input_tokens": usage.cache_creation,
+            "cache_read_input_tokens": usage.cache_read,
+            "cost_usd": call.cost_usd if call.cost_usd is not None else self._cost(call),
+            "latency_ms": (time.perf_counter() - call.started) * 1000.0,
+            "stop_reason": call.stop_reason,
+            "tool_calls": call.tool_calls,
+            "upstream": call.upstream,
+        }

@@ -66,6 +66,19 @@ class BehaviourState:
         self.current = Behaviour()
         self._remaining_errors = 0
         self.generation = 0  # bumped on every change: replies memoised earlier are stale
+        # True while no fault can be drawn for any call: lets `decide` skip the lock. A single
+        # attribute read is atomic; a call racing an update sees the behaviour just before it.
+        self._calm = True
+
+    def _recompute_calm(self) -> None:
+        b = self.current
+        self._calm = self._remaining_errors == 0 and not (
+            b.error_probability
+            or b.stream_cut_probability
+            or b.stream_error_probability
+            or b.truncated_tool_json_probability
+            or b.malformed_tool_probability
+        )
 
     def update(self, fields: dict[str, Any]) -> Behaviour:
         unknown = sorted(set(fields) - set(FIELDS))
@@ -84,6 +97,7 @@ class BehaviourState:
                 raise BehaviourError(problems) from exc
             if "error_first_n" in fields:
                 self._remaining_errors = self.current.error_first_n
+            self._recompute_calm()
             self.generation += 1
             return self.current
 
@@ -91,6 +105,7 @@ class BehaviourState:
         with self._lock:
             self.current = Behaviour()
             self._remaining_errors = 0
+            self._recompute_calm()
             self.generation += 1
             return self.current
 
@@ -103,6 +118,8 @@ class BehaviourState:
     def decide(self, *, stream: bool, tools: bool) -> Decision:
         """Roll the dice for one call. Draws happen only for non-zero probabilities, in a fixed
         order, so outcomes are reproducible for a given seed, behaviour and request order."""
+        if self._calm:
+            return HEALTHY
         with self._lock:
             b = self.current
             if (
@@ -117,6 +134,8 @@ class BehaviourState:
             status = b.error_status or DEFAULT_ERROR_STATUS
             if self._remaining_errors > 0:
                 self._remaining_errors -= 1
+                if self._remaining_errors == 0:
+                    self._recompute_calm()
                 return Decision(error_status=status)
             if b.error_probability and self.rng.random() < b.error_probability:
                 return Decision(error_status=status)

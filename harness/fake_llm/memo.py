@@ -9,6 +9,7 @@ repeat costs a dict lookup and a join; fresh ids are stamped in each time.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from harness.fake_llm.ids import IdSource
 from harness.fake_llm.pricing import ModelInfo
@@ -30,14 +31,24 @@ class Prepared:
     text_chunks: int
     cost_usd: float
     parts: tuple[bytes, ...]  # payload pieces around the ids: msg id, then tool ids in order
+    row_head: dict[str, Any]  # ledger row fields from `model` to `cost_usd`
+    row_tail: dict[str, Any]  # ledger row fields after `latency_ms`
 
     def render(self, ids: IdSource) -> bytes:
-        tool_ids = [ids.tool_use().encode() for _ in range(len(self.parts) - 2)]
-        fresh = [ids.message().encode(), *tool_ids]
-        out = [self.parts[0]]
-        for value, part in zip(fresh, self.parts[1:], strict=True):
-            out.append(value)
+        """The payload with fresh ids. Tool ids are drawn before the message id, in the same
+        order as the model path draws them, so ids stay identical for the same call order."""
+        parts = self.parts
+        if len(parts) == 2:  # a text reply: only the message id
+            return ids.message_bytes().join(parts)
+        if len(parts) == 3:  # one tool_use
+            tool_id = ids.tool_use_bytes()
+            return b"".join((parts[0], ids.message_bytes(), parts[1], tool_id, parts[2]))
+        tool_ids = [ids.tool_use_bytes() for _ in range(len(parts) - 2)]
+        out = [parts[0], ids.message_bytes()]
+        for value, part in zip(tool_ids, parts[1:-1], strict=True):
             out.append(part)
+            out.append(value)
+        out.append(parts[-1])
         return b"".join(out)
 
 

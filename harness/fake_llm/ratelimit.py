@@ -61,9 +61,16 @@ class RateLimiter:
         now = self._clock()
         elapsed = now - self._at
         if elapsed > 0:
-            levels, limits, rates = self._levels, self.limits, self._rates
-            for i in range(3):
-                levels[i] = min(limits[i], levels[i] + elapsed * rates[i])
+            # Unrolled over the three buckets: this runs on every call of the hot path.
+            levels = self._levels
+            lim0, lim1, lim2 = self.limits
+            rate0, rate1, rate2 = self._rates
+            v0 = levels[0] + elapsed * rate0
+            v1 = levels[1] + elapsed * rate1
+            v2 = levels[2] + elapsed * rate2
+            levels[0] = v0 if v0 < lim0 else lim0
+            levels[1] = v1 if v1 < lim1 else lim1
+            levels[2] = v2 if v2 < lim2 else lim2
             self._at = now
         return now
 
@@ -72,6 +79,12 @@ class RateLimiter:
         429 (then nothing is taken)."""
         self._refill()
         levels = self._levels
+        if levels[0] >= 1 and levels[1] >= input_tokens:
+            levels[0] -= 1
+            levels[1] -= input_tokens
+            if self._exact:
+                self._cached = None
+            return 0.0
         need_tokens = min(input_tokens, self.limits[1])
         wait = max((1 - levels[0]) / self._rates[0], (need_tokens - levels[1]) / self._rates[1])
         if wait > 0:
