@@ -46,5 +46,5 @@ def test_scenarios_are_short_enough_for_ci():
         scenario = load_scenario(path)
         total += scenario.duration
         assert scenario.duration <= 140, f"{path.name}: {scenario.duration}s"
-        assert scenario.load.users <= 16, f"{path.name}: {scenario.load.users} users"
+        assert scenario.load.users <= 32, f"{path.name}: {scenario.load.users} users"
     assert 2 * 0.25 * total <= 330, f"{2 * 0.25 * total:.0f}s of load at --time-scale 0.25"
