@@ -115,18 +115,19 @@ def _read_table(path: Path) -> pa.Table | None:
     if length == 0:
         return None
     with pa.memory_map(str(path)) as source:
-        data = source.read_buffer(length)  # zero-copy: no second copy of the file
-    try:
-        table = pa_json.read_json(pa.BufferReader(data))
-        if any(pa.types.is_timestamp(f.type) for f in table.schema):
-            schema = pa.schema(
-                f.with_type(pa.string()) if pa.types.is_timestamp(f.type) else f
-                for f in table.schema
-            )
-            parse = pa_json.ParseOptions(explicit_schema=schema)
-            table = pa_json.read_json(pa.BufferReader(data), parse_options=parse)
-    except pa.ArrowInvalid as exc:  # bad line mid-file, mixed types, non-object line...
-        raise _Unsupported(str(exc)) from exc
+        # zero-copy: Arrow parses the mapped file in place, the torn tail left out
+        data = source.read_buffer(length)
+        try:
+            table = pa_json.read_json(pa.BufferReader(data))
+            if any(pa.types.is_timestamp(f.type) for f in table.schema):
+                schema = pa.schema(
+                    f.with_type(pa.string()) if pa.types.is_timestamp(f.type) else f
+                    for f in table.schema
+                )
+                parse = pa_json.ParseOptions(explicit_schema=schema)
+                table = pa_json.read_json(pa.BufferReader(data), parse_options=parse)
+        except pa.ArrowInvalid as exc:  # bad line mid-file, mixed types, non-object line...
+            raise _Unsupported(str(exc)) from exc
     if table.num_columns == 0:
         if table.num_rows:  # "{}" lines: rows without fields, too rare to convert here
             raise _Unsupported("rows without fields")
