@@ -5,7 +5,7 @@ process, pinned to core 1, over keep-alive connections with a bounded number of 
 flight, for a bounded time and count. Prints requests/s of both endpoints and their ratio.
 Goal (issue 2): messages >= 2,000 req/s and ratio >= 0.5.
 
-    .venv/bin/python bench/fake_llm.py [--rounds 5] [--seconds 1] [--connections 32]
+    .venv/bin/python bench/fake_llm.py [--rounds 5] [--seconds 1] [--connections 32] [--ledger]
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 
 MESSAGE = json.dumps(
@@ -100,8 +101,10 @@ def _rates(total: list[float]) -> tuple[float, float]:
     return n / wall, (n / cpu if cpu > 0 else 0.0)
 
 
-def start_server() -> tuple[subprocess.Popen[str], str, int]:
+def start_server(ledger: str | None = None) -> tuple[subprocess.Popen[str], str, int]:
     cmd = [sys.executable, "-m", "harness", "serve", "fake-llm", "--port", "0", "--seed", "1"]
+    if ledger:
+        cmd += ["--ledger", ledger]
     if shutil.which("taskset"):
         cmd = ["taskset", "-c", "0", *cmd]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
@@ -118,6 +121,11 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=1.0, help="length of one round")
     parser.add_argument("--rounds", type=int, default=5, help="alternating rounds per endpoint")
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument(
+        "--ledger",
+        action="store_true",
+        help="also append the ledger to a JSON-lines file, as `harness run` stacks do",
+    )
     args = parser.parse_args()
     if hasattr(os, "sched_setaffinity") and (os.cpu_count() or 1) > 1:
         os.sched_setaffinity(0, {1})
@@ -127,7 +135,9 @@ def main() -> int:
         uvloop.install()
     except ImportError:
         pass
-    proc, host, port = start_server()
+    ledger_dir = tempfile.TemporaryDirectory(prefix="bench-fake-llm-")
+    ledger = os.path.join(ledger_dir.name, "llm_calls.jsonl") if args.ledger else None
+    proc, host, port = start_server(ledger)
     try:
         health = request_bytes("GET", "/_control/health")
         message = request_bytes("POST", "/v1/messages", MESSAGE)
@@ -145,6 +155,7 @@ def main() -> int:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+        ledger_dir.cleanup()
     ratio = messages / trivial if trivial else 0.0
     cpu_ratio = messages_cpu / trivial_cpu if trivial_cpu else 0.0
     print("                                 wall req/s   req per server CPU-second")

@@ -23,7 +23,7 @@ from harness.fake_llm.asgi import (
 from harness.fake_llm.behaviour import HEALTHY, BehaviourError, BehaviourState, Decision
 from harness.fake_llm.errors import APIError
 from harness.fake_llm.ids import IdSource
-from harness.fake_llm.ledger import ROW_FIELDS, Ledger
+from harness.fake_llm.ledger import Ledger, RowTemplate
 from harness.fake_llm.memo import Prepared, ReplyMemo, split_around
 from harness.fake_llm.messages import StreamPlan, message_json, parse_json, validate
 from harness.fake_llm.model import Conversation, Model, Reply
@@ -38,11 +38,6 @@ MEMO_MAX = 64 * 1024  # token floods are not memoised: they would pin memory
 
 log = logging.getLogger("harness.fake_llm")
 _NO_USAGE = InputUsage(0)
-# A memoised reply keeps its ledger row minus the per-call fields (ts, request_id,
-# correlation_id, tenant: the first four; latency_ms): the part between and the part after.
-_LATENCY = ROW_FIELDS.index("latency_ms")
-ROW_HEAD = ROW_FIELDS[4:_LATENCY]
-ROW_TAIL = ROW_FIELDS[_LATENCY + 1 :]
 
 
 class StreamCut(Exception):
@@ -79,18 +74,6 @@ class CallInfo:
     info: ModelInfo | None = None
     recorded: bool = False
     cost_usd: float | None = None  # precomputed (memoised replies); else from usage
-
-
-async def send_json_reply(send: Send, payload: bytes, request_id: str, limits: Headers) -> None:
-    """The hot path's response: one header list, built once."""
-    headers = [
-        JSON,
-        (b"content-length", b"%d" % len(payload)),
-        (b"request-id", request_id.encode()),
-        *limits,
-    ]
-    await send({"type": "http.response.start", "status": 200, "headers": headers})
-    await send({"type": "http.response.body", "body": payload})
 
 
 class FakeLLMApp:
@@ -232,7 +215,8 @@ class FakeLLMApp:
             time.perf_counter(),
         )
         try:
-            self._authenticate(req)
+            if self.api_key is not None:
+                self._authenticate(req)
             raw = await req.body(self.max_body_bytes)
             if self.upstream:
                 call.upstream = True
@@ -293,10 +277,9 @@ class FakeLLMApp:
         the memoised call's row with this call's ts, ids and latency (see `_remember`)."""
         call.model, call.info = memo.model, memo.info
         limiter = self.limiter
-        wait = limiter.admit(memo.total_tokens)
+        wait = limiter.admit(memo.total_tokens, memo.output_tokens)
         if wait > 0:
             raise APIError(429, retry_after=math.ceil(wait))
-        limiter.record_output(memo.output_tokens)
         behaviour = self.behaviour.current
         if behaviour.ttft_ms or behaviour.token_ms:
             delay = behaviour.ttft_ms + behaviour.token_ms * memo.text_chunks
@@ -304,18 +287,22 @@ class FakeLLMApp:
                 await asyncio.sleep(delay / 1000.0)
         payload = memo.render(self.ids)
         call.recorded = True
-        self.ledger.append(
-            {
-                "ts": time.time(),
-                "request_id": call.request_id,
-                "correlation_id": call.correlation_id,
-                "tenant": call.tenant,
-                **memo.row_head,
-                "latency_ms": (time.perf_counter() - call.started) * 1000.0,
-                **memo.row_tail,
-            }
+        self.ledger.append_templated(
+            memo.row,
+            time.time(),
+            call.request_id,
+            call.correlation_id,
+            call.tenant,
+            (time.perf_counter() - call.started) * 1000.0,
         )
-        await send_json_reply(send, payload, call.request_id, limiter.headers())
+        headers = [
+            JSON,
+            (b"content-length", b"%d" % len(payload)),
+            (b"request-id", call.request_id.encode()),
+            *limiter.headers(),
+        ]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": payload})
 
     def _remember(
         self,
@@ -331,7 +318,6 @@ class FakeLLMApp:
         if call.info is None or call.usage is None:
             return
         tool_ids = [b["id"] for b in reply.content if b["type"] == "tool_use"]
-        row = self._row(call)
         prepared = Prepared(
             model=body["model"],
             info=call.info,
@@ -344,8 +330,7 @@ class FakeLLMApp:
             text_chunks=sum(count_text_chunks(b.get("text", "")) for b in reply.content),
             cost_usd=self._cost(call),
             parts=split_around(payload, [msg_id, *tool_ids]),
-            row_head={name: row[name] for name in ROW_HEAD},
-            row_tail={name: row[name] for name in ROW_TAIL},
+            row=RowTemplate(self._row(call)),
         )
         self.memo.put(raw, generation, prepared)
 

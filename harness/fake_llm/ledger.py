@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+from json.encoder import encode_basestring_ascii
 from pathlib import Path
 from typing import IO, Any
 
@@ -28,27 +29,104 @@ ROW_FIELDS = (
     "tool_calls",
     "upstream",
 )
+# The fields a RowTemplate fixes: all but the first four (ts and the ids) and latency_ms.
+_LATENCY = ROW_FIELDS.index("latency_ms")
+_HEAD = ROW_FIELDS[4:_LATENCY]
+_TAIL = ROW_FIELDS[_LATENCY + 1 :]
+
+
+def _json_str(value: str | None) -> str:
+    """`json.dumps(value)` for a str or None, without json.dumps' per-call overhead."""
+    return "null" if value is None else encode_basestring_ascii(value)
+
+
+class RowTemplate:
+    """The rows of calls that differ only in ts, request_id, correlation_id, tenant and
+    latency_ms (a memoised reply): the fixed fields are kept as dicts and as encoded JSON, so
+    a row and its JSON line cost a few concatenations instead of a json.dumps."""
+
+    __slots__ = ("head", "head_json", "tail", "tail_json")
+
+    def __init__(self, row: dict[str, Any]) -> None:
+        self.head = {name: row[name] for name in _HEAD}
+        self.tail = {name: row[name] for name in _TAIL}
+        self.head_json = json.dumps(self.head)[1:-1]  # `"model": ..., "cost_usd": ...`
+        self.tail_json = json.dumps(self.tail)[1:-1]
+
+    def row(
+        self,
+        ts: float,
+        request_id: str,
+        correlation_id: str | None,
+        tenant: str | None,
+        latency_ms: float,
+    ) -> dict[str, Any]:
+        return {
+            "ts": ts,
+            "request_id": request_id,
+            "correlation_id": correlation_id,
+            "tenant": tenant,
+            **self.head,
+            "latency_ms": latency_ms,
+            **self.tail,
+        }
+
+    def line(
+        self,
+        ts: float,
+        request_id: str,
+        correlation_id: str | None,
+        tenant: str | None,
+        latency_ms: float,
+    ) -> str:
+        """Exactly `json.dumps(self.row(...)) + "\\n"` (floats are finite: clock readings)."""
+        return (
+            f'{{"ts": {ts!r}, "request_id": {_json_str(request_id)}, '
+            f'"correlation_id": {_json_str(correlation_id)}, "tenant": {_json_str(tenant)}, '
+            f'{self.head_json}, "latency_ms": {latency_ms!r}, {self.tail_json}}}\n'
+        )
 
 
 class Ledger:
-    """In-memory rows, optionally appended to a JSON-lines file and flushed per row so that a
-    killed run still leaves its evidence. Safe to use from several threads."""
+    """In-memory rows, optionally appended to a JSON-lines file, one write(2) per row, so that
+    a killed run still leaves every completed row. Safe to use from several threads."""
 
     def __init__(self, path: str | Path | None = None) -> None:
         self._rows: list[dict[str, Any]] = []
         self._lock = threading.Lock()
-        self._file: IO[str] | None = None
+        self._file: IO[bytes] | None = None
         if path is not None:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-            self._file = open(path, "a", encoding="utf-8")  # noqa: SIM115 - closed in close()
+            # Unbuffered: each row goes to the kernel at once, in a single write.
+            self._file = open(path, "ab", buffering=0)  # noqa: SIM115 - closed in close()
 
     def append(self, row: dict[str, Any]) -> None:
-        line = json.dumps(row) + "\n" if self._file else None
+        line = (json.dumps(row) + "\n").encode() if self._file else None
+        self._store(row, line)
+
+    def append_templated(
+        self,
+        template: RowTemplate,
+        ts: float,
+        request_id: str,
+        correlation_id: str | None,
+        tenant: str | None,
+        latency_ms: float,
+    ) -> None:
+        """`append(template.row(...))`, with the JSON line built from the template."""
+        row = template.row(ts, request_id, correlation_id, tenant, latency_ms)
+        line = None
+        if self._file:
+            line = template.line(ts, request_id, correlation_id, tenant, latency_ms).encode()
+        self._store(row, line)
+
+    def _store(self, row: dict[str, Any], line: bytes | None) -> None:
         with self._lock:
             self._rows.append(row)
             if self._file and line:
-                self._file.write(line)
-                self._file.flush()
+                written = self._file.write(line)
+                while written < len(line):  # a raw write may be short, in theory
+                    written += self._file.write(line[written:])
 
     def rows(self) -> list[dict[str, Any]]:
         with self._lock:

@@ -9,9 +9,9 @@ repeat costs a dict lookup and a join; fresh ids are stamped in each time.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from harness.fake_llm.ids import IdSource
+from harness.fake_llm.ledger import RowTemplate
 from harness.fake_llm.pricing import ModelInfo
 from harness.fake_llm.tokens import InputUsage
 
@@ -31,8 +31,7 @@ class Prepared:
     text_chunks: int
     cost_usd: float
     parts: tuple[bytes, ...]  # payload pieces around the ids: msg id, then tool ids in order
-    row_head: dict[str, Any]  # ledger row fields from `model` to `cost_usd`
-    row_tail: dict[str, Any]  # ledger row fields after `latency_ms`
+    row: RowTemplate  # the ledger row, but for ts, ids and latency
 
     def render(self, ids: IdSource) -> bytes:
         """The payload with fresh ids. Tool ids are drawn before the message id, in the same

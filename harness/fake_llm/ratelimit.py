@@ -74,23 +74,21 @@ class RateLimiter:
             self._at = now
         return now
 
-    def admit(self, input_tokens: int) -> float:
+    def admit(self, input_tokens: int, output_tokens: int = 0) -> float:
         """Take one request and its input tokens; returns 0, or the retry-after seconds of a
-        429 (then nothing is taken)."""
+        429 (then nothing is taken). `output_tokens`, when known already, are then recorded
+        as by `record_output`."""
         self._refill()
         levels = self._levels
-        if levels[0] >= 1 and levels[1] >= input_tokens:
-            levels[0] -= 1
-            levels[1] -= input_tokens
-            if self._exact:
-                self._cached = None
-            return 0.0
-        need_tokens = min(input_tokens, self.limits[1])
-        wait = max((1 - levels[0]) / self._rates[0], (need_tokens - levels[1]) / self._rates[1])
-        if wait > 0:
-            return wait
+        if not (levels[0] >= 1 and levels[1] >= input_tokens):  # else surely admitted
+            need_tokens = min(input_tokens, self.limits[1])
+            wait = max((1 - levels[0]) / self._rates[0], (need_tokens - levels[1]) / self._rates[1])
+            if wait > 0:
+                return wait
         levels[0] -= 1
         levels[1] -= input_tokens
+        if output_tokens:
+            levels[2] = max(0.0, levels[2] - output_tokens)
         if self._exact:
             self._cached = None
         return 0.0
