@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import make_run
+from slo_run import make_run
 
 from harness.measure import RunData
 from harness.slo import MEASURES, SLOResult, evaluate
