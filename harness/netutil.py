@@ -24,3 +24,22 @@ def require_loopback(host: str) -> None:
     if host in ("localhost", "::1") or host.startswith("127."):
         return
     raise ValueError(f"host {host!r} is not a loopback address (127.0.0.0/8, localhost, ::1)")
+
+
+def bind_loopback(host: str, port: int, backlog: int = 2048) -> socket.socket:
+    """A listening socket on loopback, bound before the `listening on` line is printed.
+
+    Binding first resolves port 0 to the real port we announce; listening first means a
+    client that reads the line and connects at once is queued, never refused.
+    """
+    require_loopback(host)
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+        sock.listen(backlog)
+    except OSError:
+        sock.close()
+        raise
+    return sock

@@ -2,53 +2,31 @@
 
 from __future__ import annotations
 
-import contextlib
-import signal
 import socket
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from types import TracebackType
 from typing import Any
 
 import uvicorn
 
-from harness.netutil import LOOPBACK, require_loopback
+from harness.netutil import LOOPBACK, bind_loopback
+from harness.serving import ExitZeroServer
 from reference_agent.app import create_app
 from reference_agent.config import AgentConfig
 
 __all__ = ["AgentServer", "ToolServerProcess", "bind"]
 
 
-class _Server(uvicorn.Server):
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        # uvicorn re-raises SIGTERM after shutting down, which would end the process by signal;
-        # the contract wants exit status 0 after a clean stop.
-        if threading.current_thread() is not threading.main_thread():
-            yield
-            return
-        previous = {s: signal.signal(s, self.handle_exit) for s in (signal.SIGINT, signal.SIGTERM)}
-        try:
-            yield
-        finally:
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
-
-
 def bind(host: str, port: int) -> socket.socket:
-    """Bind before serving so that port 0 resolves to the port we announce."""
-    require_loopback(host)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    return sock
+    """Bind and listen before serving so that port 0 resolves to the port we announce."""
+    return bind_loopback(host, port)
 
 
-def make_server(app: Any) -> _Server:
-    return _Server(uvicorn.Config(app, lifespan="on", log_level="warning", access_log=False,
+def make_server(app: Any) -> ExitZeroServer:
+    return ExitZeroServer(uvicorn.Config(app, lifespan="on", log_level="warning", access_log=False,
                                   loop="uvloop", http="httptools"))
 
 

@@ -11,16 +11,12 @@ import httpx
 import uvicorn
 
 from harness.fake_llm.app import FakeLLMApp
-from harness.netutil import LOOPBACK, require_loopback
+from harness.netutil import LOOPBACK, bind_loopback
 
 
 def bind(host: str = LOOPBACK, port: int = 0) -> socket.socket:
     """A listening socket, bound before anything is announced so port 0 is already resolved."""
-    require_loopback(host)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    sock.listen(2048)
+    sock = bind_loopback(host, port)
     sock.set_inheritable(True)
     return sock
 

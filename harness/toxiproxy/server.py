@@ -13,7 +13,7 @@ from typing import Any
 
 import uvicorn
 
-from harness.netutil import LOOPBACK, require_loopback
+from harness.netutil import LOOPBACK, bind_loopback
 from harness.toxiproxy.api import create_app
 from harness.toxiproxy.collection import ProxyCollection
 from harness.toxiproxy.errors import ApiError
@@ -30,16 +30,7 @@ def new_event_loop() -> asyncio.AbstractEventLoop:
 
 def bind(host: str, port: int) -> socket.socket:
     """Bind and listen before announcing, so port 0 is resolved and connections queue."""
-    require_loopback(host)
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host, port))
-        sock.listen(128)
-    except OSError:
-        sock.close()
-        raise
+    sock = bind_loopback(host, port, backlog=128)
     sock.setblocking(False)
     return sock
 

@@ -2,53 +2,22 @@
 
 from __future__ import annotations
 
-import contextlib
-import signal
 import socket
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
 
 import uvicorn
 
-from harness.netutil import LOOPBACK, announce, require_loopback
+from harness.netutil import LOOPBACK, announce, bind_loopback
+from harness.serving import ExitZeroServer
 from reference_agent.tools.behaviour import Faults
 from reference_agent.tools.calls import CallLog
 from reference_agent.tools.server import ToolService, build_app
 from reference_agent.tools.store import open_store
 
 __all__ = ["ToolServer", "serve"]
-
-
-class _Server(uvicorn.Server):
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        # uvicorn re-raises SIGTERM after a graceful shutdown, so the process would die by the
-        # signal; the contract wants exit status 0 after a clean stop.
-        if threading.current_thread() is not threading.main_thread():
-            yield
-            return
-        previous = {
-            sig: signal.signal(sig, self.handle_exit) for sig in (signal.SIGINT, signal.SIGTERM)
-        }
-        try:
-            yield
-        finally:
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
-
-
-def _bind(host: str, port: int) -> socket.socket:
-    # Bind before serving so that port 0 resolves to the real port we announce.
-    require_loopback(host)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    # Listen now, so a client that reads the `listening on` line is queued, never refused.
-    sock.listen(2048)
-    return sock
 
 
 def _service(db: str, store_url: str | None, seed: int, log: str | Path | None) -> ToolService:
@@ -62,11 +31,11 @@ def _close(service: ToolService) -> None:
     service.calls.close()
 
 
-def _uvicorn(service: ToolService, host: str) -> _Server:
+def _uvicorn(service: ToolService, host: str) -> ExitZeroServer:
     config = uvicorn.Config(
         build_app(service, host=host), lifespan="on", log_level="warning", access_log=False
     )
-    return _Server(config)
+    return ExitZeroServer(config)
 
 
 def serve(
@@ -80,7 +49,7 @@ def serve(
 ) -> int:
     """Serve in the foreground until SIGINT/SIGTERM; prints the `listening on` line first."""
     service = _service(db, store_url, seed, log)
-    sock = _bind(host, port)
+    sock = bind_loopback(host, port)
     try:
         server = _uvicorn(service, host)
         announce(host, sock.getsockname()[1])
@@ -111,7 +80,7 @@ class ToolServer:
         self._host, self._port = host, port
         self._args = (db, store_url, seed, log)
         self._thread: threading.Thread | None = None
-        self._server: _Server | None = None
+        self._server: ExitZeroServer | None = None
         self._sock: socket.socket | None = None
         self.service: ToolService | None = None
         self.url = ""
@@ -123,7 +92,7 @@ class ToolServer:
     def __enter__(self) -> ToolServer:
         self.service = _service(*self._args)
         try:
-            self._sock = _bind(self._host, self._port)
+            self._sock = bind_loopback(self._host, self._port)
             self._server = _uvicorn(self.service, self._host)
             self._thread = threading.Thread(
                 target=self._server.run,
