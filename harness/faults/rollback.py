@@ -27,6 +27,7 @@ from typing import Any
 
 from harness.faults.base import Fault
 from harness.faults.scheduler import FaultScheduler
+from harness.measure.follow import JsonlFollower
 
 __all__ = ["DeployWatcher", "watch_deploys"]
 
@@ -35,29 +36,18 @@ ALERT_NAME = "DeployErrorBudgetBurn"
 
 
 class _Records:
-    """Incremental reader of `requests*.jsonl`: (ts_start, ts_end, ok) of every new record."""
+    """(ts_start, ts_end, ok) of every request record written since the last read."""
 
     def __init__(self, run_dir: Path) -> None:
-        self.run_dir = run_dir
-        self._offsets: dict[Path, int] = {}
-        self._partial: dict[Path, bytes] = {}
+        self._follower = JsonlFollower(run_dir, "requests*.jsonl")
 
     def read(self) -> list[tuple[float, float, bool]]:
         out: list[tuple[float, float, bool]] = []
-        for path in sorted(self.run_dir.glob("requests*.jsonl")):
-            with path.open("rb") as fh:
-                fh.seek(self._offsets.get(path, 0))
-                chunk = self._partial.pop(path, b"") + fh.read()
-                self._offsets[path] = fh.tell()
-            *lines, rest = chunk.split(b"\n")
-            if rest:
-                self._partial[path] = rest  # a line still being written
-            for line in lines:
-                try:
-                    r = json.loads(line)
-                    out.append((float(r["ts_start"]), float(r["ts_end"]), bool(r["ok"])))
-                except (ValueError, KeyError, TypeError):
-                    continue
+        for r in self._follower.poll():
+            try:
+                out.append((float(r["ts_start"]), float(r["ts_end"]), bool(r["ok"])))
+            except (KeyError, TypeError, ValueError):
+                continue
         return out
 
 
@@ -157,10 +147,7 @@ class DeployWatcher:
         detected = self._event("detected", fault, detail)
         # Revert exactly as the timeline would: faults.jsonl gets its `reverted` row, and the
         # scheduler's own later revert of this fault becomes a no-op.
-        # (FaultScheduler has no public early revert yet; `_revert` is idempotent and locked.)
-        self.scheduler._revert(fault)
-        outcome = [e["event"] for e in self.scheduler.events if e["index"] == fault.index]
-        reverted = bool(outcome) and outcome[-1] == "reverted"
+        reverted = self.scheduler.revert_now(fault)
         rolled = self._event("rolled_back" if reverted else "rollback_failed", fault, detail)
         self._alert(detected["ts"], rolled["ts"], fault, detail)
         return reverted

@@ -71,6 +71,11 @@ class FaultScheduler:
         for fault in remaining:
             self._revert(fault)
 
+    def revert_now(self, fault: Fault) -> bool:
+        """Revert `fault` ahead of its schedule (a rollback); its scheduled revert becomes a
+        no-op. True when it is reverted now, False if it was not active or the revert failed."""
+        return self._revert(fault)
+
     def active(self) -> list[Fault]:
         """Faults applied and not yet reverted (for the progress view)."""
         with self._lock:
@@ -121,17 +126,18 @@ class FaultScheduler:
             self._active.append(fault)
         self._record("applied", fault)
 
-    def _revert(self, fault: Fault) -> None:
+    def _revert(self, fault: Fault) -> bool:
         with self._lock:
             if fault not in self._active:
-                return  # never applied (apply failed) or already reverted
+                return False  # never applied (apply failed) or already reverted
             self._active.remove(fault)
         try:
             fault.revert(self.ctx)
         except Exception as exc:  # recorded; never raised over the error that ends a run
             self._record("revert_failed", fault, exc)
-            return
+            return False
         self._record("reverted", fault)
+        return True
 
     # -- events -----------------------------------------------------------------------------
 

@@ -23,6 +23,7 @@ from prometheus_api_client import PrometheusApiClientException, PrometheusConnec
 from requests import RequestException
 
 from harness.errors import HarnessError
+from harness.measure.jsonl import read_jsonl
 
 __all__ = ["ALERTS_FILE", "PrometheusError", "PrometheusReader", "collect_alerts"]
 
@@ -115,13 +116,18 @@ def collect_alerts(prom_url: str, run_dir: str | Path, start: float,
     """Write every firing episode between `start` and `end` (default: now) to
     `run_dir/alerts.jsonl`, one JSON object a line (see docs/contracts.md); returns the path.
 
-    Call it before stopping Prometheus. The file is replaced, never appended to."""
+    Call it before stopping Prometheus. Prometheus's earlier rows in the file are replaced;
+    rows of other sources (`labels.source`, e.g. the deploy controller) are kept."""
     path = Path(run_dir) / ALERTS_FILE
     episodes = PrometheusReader(prom_url).alert_episodes(
         start, end if end is not None else time.time(), step_s)
+    # Rows other sources wrote (the harness's deploy controller) are kept, Prometheus's own
+    # are replaced: collecting twice never duplicates an episode.
+    kept = [row for row in read_jsonl(path)
+            if (row.get("labels") or {}).get("source") not in (None, "prometheus")]
     tmp = path.with_suffix(".jsonl.tmp")
     with tmp.open("w", encoding="utf-8") as fh:
-        for episode in episodes:
+        for episode in [*kept, *episodes]:
             fh.write(json.dumps(episode) + "\n")
     tmp.replace(path)
     return path

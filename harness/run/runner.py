@@ -25,6 +25,7 @@ from ruamel.yaml import YAML
 from harness import __version__
 from harness.errors import StackError, UsageError
 from harness.faults.base import FaultContext
+from harness.faults.rollback import watch_deploys
 from harness.faults.scheduler import FaultScheduler
 from harness.load.config import AttackConfig, LoadConfig
 from harness.load.runner import LoadRunner
@@ -274,7 +275,8 @@ def _drive(scenario: Scenario, run_dir: Path, stack: LocalStack | ComposeStack,
         started = time.monotonic()
         run_info["load_started"] = time.time()  # t = 0 of the scenario's timeline
         _write_json(run_dir / "run.json", run_info)
-        with progress:
+        agent = stack_agent(stack)
+        with progress, watch_deploys(scheduler, run_dir, agent.profile, agent.overrides):
             while (elapsed := time.monotonic() - started) < scenario.duration:
                 if load.wait(timeout=0.25) is not None:
                     break  # Locust ended early (see logs/locust.log)
@@ -288,6 +290,13 @@ def _drive(scenario: Scenario, run_dir: Path, stack: LocalStack | ComposeStack,
         load.stop()
         run_info["load_ended"] = time.time()
         stack.collect_alerts(start=run_info.get("load_started") or run_info["started"])
+
+
+def stack_agent(stack: LocalStack | ComposeStack) -> AgentSpec:
+    """The reference agent's profile and flags as the stack runs it (profile None: yours)."""
+    if isinstance(stack, LocalStack):
+        return stack.config.agent
+    return AgentSpec(profile=stack.config.profile, overrides=dict(stack.config.agent_overrides))
 
 
 def _await_first_record(load: LoadRunner, tail: RecordTail, timeout_s: float) -> None:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from harness.measure.follow import JsonlFollower
 
 
 @dataclass(frozen=True)
@@ -25,34 +26,18 @@ class RecordTail:
     def __init__(self, run_dir: Path, window_s: float = 10.0) -> None:
         self.run_dir = run_dir
         self.window_s = window_s
-        self._offsets: dict[Path, int] = {}
-        self._partial: dict[Path, bytes] = {}
+        self._follower = JsonlFollower(run_dir, "requests*.jsonl")
         self._recent: deque[tuple[float, bool, float]] = deque()  # (ts_end, ok, latency_s)
         self.total = 0
         self.failed = 0
 
     def poll(self) -> None:
-        for path in sorted(self.run_dir.glob("requests*.jsonl")):
-            with path.open("rb") as fh:
-                fh.seek(self._offsets.get(path, 0))
-                chunk = self._partial.pop(path, b"") + fh.read()
-                self._offsets[path] = fh.tell()
-            *lines, rest = chunk.split(b"\n")
-            if rest:
-                self._partial[path] = rest  # a line still being written
-            for line in lines:
-                self._add(line)
-
-    def _add(self, line: bytes) -> None:
-        try:
-            record = json.loads(line)
-        except ValueError:
-            return
-        ok = bool(record.get("ok"))
-        self.total += 1
-        self.failed += 0 if ok else 1
-        self._recent.append((float(record.get("ts_end") or 0.0), ok,
-                             float(record.get("latency_ms") or 0.0) / 1000.0))
+        for record in self._follower.poll():
+            ok = bool(record.get("ok"))
+            self.total += 1
+            self.failed += 0 if ok else 1
+            self._recent.append((float(record.get("ts_end") or 0.0), ok,
+                                 float(record.get("latency_ms") or 0.0) / 1000.0))
 
     def stats(self, now: float) -> LiveStats:
         while self._recent and self._recent[0][0] < now - self.window_s:
