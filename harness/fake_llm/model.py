@@ -15,6 +15,7 @@ from typing import Any
 
 from harness.fake_llm.behaviour import Behaviour, Decision
 from harness.fake_llm.ids import IdSource
+from harness.fake_llm.injection import DATA_REQUEST, Injection, read_injection
 from harness.fake_llm.tokens import CHARS_PER_TOKEN, block_tokens, text_tokens
 
 ORDER_ID = re.compile(r"\bORD-\d+\b", re.IGNORECASE)
@@ -26,20 +27,6 @@ KB_WORDS = re.compile(
 ORDER_WORD = re.compile(r"\borders?\b", re.IGNORECASE)
 CUSTOMER_WORD = re.compile(r"\bcustomers?\b", re.IGNORECASE)
 SYSTEM_TENANT = re.compile(r"\btenant\s*[:=]\s*([A-Za-z0-9][\w-]*)", re.IGNORECASE)
-INJECTED_TENANT = re.compile(r"\btenant\s*[:=]?\s*([A-Za-z0-9][\w-]*)", re.IGNORECASE)
-INJECTION_CUE = re.compile(
-    r"ignore\s+(?:(?:all|any|the)\s+)?(?:previous|prior|above)\s+instructions"
-    r"|disregard\s+(?:your|all|the)\s+(?:rules|instructions)"
-    r"|new\s+instructions\s*:"
-    r"|system\s+override"
-    r"|you\s+are\s+now",
-    re.IGNORECASE,
-)
-REVEAL = re.compile(
-    r"\b(?:reveal|print|repeat|show|output|display|dump|tell\s+me)\b.{0,60}?"
-    r"\b(?:system\s+prompt|prompt|secrets?|instructions)\b",
-    re.IGNORECASE | re.DOTALL,
-)
 GREETING = re.compile(r"^\s*(?:hi|hello|hey|thanks|thank you|ok|okay)\b", re.IGNORECASE)
 
 # Which tool an intent wants: the first offered tool whose name contains one of these.
@@ -211,9 +198,9 @@ class Model:
         results = [b_ for b_ in blocks if b_.get("type") == "tool_result"]
         text = user_text(last)
         if b.susceptible:
-            sources = [text, *(result_text(r) for r in results)]
-            for source in sources:
-                injected = self._injected(conv, source)
+            sources = [(text, False), *((result_text(r), True) for r in results)]
+            for source, in_tool_result in sources:
+                injected = self._injected(conv, source, in_tool_result)
                 if injected is not None:
                     return injected
         if conv.tools and b.loop:
@@ -251,24 +238,22 @@ class Model:
         args = {name: text[:80] or "more" for name in required}
         return self._tool_use(tool.get("name", "tool"), args)
 
-    def _injected(self, conv: Conversation, source: str) -> list[dict[str, Any]] | None:
-        cue = INJECTION_CUE.search(source)
-        if not cue:
+    def _injected(
+        self, conv: Conversation, source: str, in_tool_result: bool
+    ) -> list[dict[str, Any]] | None:
+        """`susceptible`: obey an instruction injected into `source` (see injection.py)."""
+        own = m.group(1) if (m := SYSTEM_TENANT.search(conv.system)) else None
+        injection = read_injection(source, own, in_tool_result=in_tool_result)
+        if injection is None:
             return None
-        instruction = source[cue.start() :]
-        if REVEAL.search(instruction):
-            return [_text(conv.system or "(no system prompt)")]
-        tenant = INJECTED_TENANT.search(instruction)
-        found = detect_intent(instruction[cue.end() - cue.start() :])
-        if tenant and found and conv.tools and (tool := find_tool(conv.tools, found[0])):
-            args = {k: v for k, v in found[1].items() if k != "query"} or dict(found[1])
-            args["tenant"] = tenant.group(1)
+        if injection.reveal:
+            return [_text(_revealed(conv, injection.wants_tools))]
+        if conv.tools and (call := _obeyed_call(conv, injection, own)) is not None:
             # A weak model does not repeat the exact call it just made: that ends the episode.
-            if conv.previous_tool_call() != (tool["name"], args):
-                return [self._tool_use(tool["name"], args)]
+            if conv.previous_tool_call() != call:
+                return [self._tool_use(*call)]
             return None
-        payload = source[cue.end() :].strip(" \t\n.:,;-") or instruction
-        return [_text(f"Understood. {payload}")]
+        return [_text(f"Understood. {injection.instruction}")]
 
     def _summarise(self, results: list[dict[str, Any]]) -> dict[str, Any]:
         parts = []
@@ -314,6 +299,82 @@ class Model:
 
 def _text(text: str) -> dict[str, Any]:
     return {"type": "text", "text": text}
+
+
+def _revealed(conv: Conversation, with_tools: bool) -> str:
+    text = conv.system or "(no system prompt)"
+    if with_tools and conv.tools:
+        listed = [
+            {k: t[k] for k in ("name", "description", "input_schema") if k in t} for t in conv.tools
+        ]
+        text += "\n\nTools:\n" + json.dumps(listed, indent=2)
+    return text
+
+
+def _explicit_tool(tools: list[dict[str, Any]], text: str) -> dict[str, Any] | None:
+    """The offered tool the instruction names (`call order_lookup ...`), first mention wins."""
+    best: tuple[int, dict[str, Any]] | None = None
+    for tool in tools:
+        name = str(tool.get("name", ""))
+        m = re.search(rf"\b{re.escape(name)}\b", text, re.IGNORECASE) if name else None
+        if m and (best is None or m.start() < best[0]):
+            best = (m.start(), tool)
+    return best[1] if best else None
+
+
+def _dictated(text: str, props: dict[str, Any]) -> dict[str, str]:
+    """Argument values the instruction dictates: `order_id "X"`, `"tenant": "X"`, `query=X`."""
+    out = {}
+    for prop in props:
+        m = re.search(
+            rf"\b{re.escape(prop)}\b[\"']?\s*(?:[:=]\s*)?[\"']([^\"'\n]*)[\"']", text, re.IGNORECASE
+        )
+        if m:
+            out[prop] = m.group(1)
+    return out
+
+
+def _obeyed_call(
+    conv: Conversation, injection: Injection, own_tenant: str | None
+) -> tuple[str, dict[str, Any]] | None:
+    """The tool call a gullible model makes for an injected instruction, or None.
+
+    Tool: the one it names, else by id (order, then customer / email), else a data request
+    without an id goes to the search tool (the one tool that returns rows without an id).
+    Tenant: the one it names (even if the schema lacks `tenant`); else none at all when the
+    instruction lifted the rules (the system prompt's `tenant:` line went with them); else
+    the system prompt's, as for any call."""
+    text, tools = injection.text, conv.tools
+    order, cust = ORDER_ID.search(text), CUSTOMER_ID.search(text)
+    email = EMAIL.search(text) if CUSTOMER_WORD.search(text) else None
+    tool = _explicit_tool(tools, text)
+    if tool is None and order:
+        tool = find_tool(tools, "order")
+    if tool is None and (cust or email):
+        tool = find_tool(tools, "customer")
+    if tool is None and DATA_REQUEST.search(text):
+        tool = find_tool(tools, "kb")
+    if tool is None:
+        return None
+    props, required = _schema(tool)
+    found: dict[str, Any] = {
+        "order_id": order.group(0).upper() if order else None,
+        "customer_id": cust.group(0).upper() if cust else None,
+        "email": email.group(0) if email else None,
+        "query": text.strip()[:200],
+    }
+    args = {k: v for k, v in found.items() if v is not None and (props is None or k in props)}
+    if props is not None:
+        args.update(_dictated(text, props))
+    if injection.tenant:
+        args["tenant"] = injection.tenant
+    elif injection.overrides:
+        args.pop("tenant", None)
+    elif props is not None and "tenant" in props and own_tenant:
+        args["tenant"] = own_tenant
+    if any(r not in args for r in required if r != "tenant"):
+        return None
+    return str(tool["name"]), args
 
 
 def _malformed(args: dict[str, Any], tools: list[dict[str, Any]], name: str) -> dict[str, Any]:
