@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 # A representative subset of the incident library, naive and hardened; prints the suite index.
-DEMO_SCENARIOS ?= scenarios/claude-api-hiccup.yaml scenarios/runaway-loop.yaml
+DEMO_SCENARIOS ?= scenarios/runaway-loop.yaml scenarios/claude-api-hiccup.yaml scenarios/poisoned-kb.yaml scenarios/the-47k-bill.yaml
 DEMO_SCALE ?= 0.5
 
 demo: $(STAMP)
