@@ -198,7 +198,8 @@ class Model:
         results = [b_ for b_ in blocks if b_.get("type") == "tool_result"]
         text = user_text(last)
         if b.susceptible:
-            sources = [(text, False), *((result_text(r), True) for r in results)]
+            echoes = _own_words(conv) if results else ()
+            sources = [(text, False), *((_unechoed(result_text(r), echoes), True) for r in results)]
             for source, in_tool_result in sources:
                 injected = self._injected(conv, source, in_tool_result)
                 if injected is not None:
@@ -299,6 +300,22 @@ class Model:
 
 def _text(text: str) -> dict[str, Any]:
     return {"type": "text", "text": text}
+
+
+def _own_words(conv: Conversation) -> tuple[str, ...]:
+    """The string arguments of the model's last tool call, raw and JSON-escaped: a tool that
+    echoes them (kb_search returns its query) does not hand the model new instructions."""
+    previous = conv.previous_tool_call()
+    if previous is None:
+        return ()
+    strings = [v for v in previous[1].values() if isinstance(v, str) and len(v) >= 16]
+    return tuple({form for v in strings for form in (v, json.dumps(v)[1:-1])})
+
+
+def _unechoed(text: str, echoes: tuple[str, ...]) -> str:
+    for echo in echoes:
+        text = text.replace(echo, "")
+    return text
 
 
 def _revealed(conv: Conversation, with_tools: bool) -> str:
