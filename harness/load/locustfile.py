@@ -25,10 +25,11 @@ from locust.contrib.fasthttp import FastHttpUser
 
 from harness.load.attacks import load_corpus
 from harness.load.config import CONFIG_ENV, WORKER_ENV, LoadConfig
-from harness.load.recorder import LeakDetector, Recorder, build_record, error_text
+from harness.load.recorder import REQUEST_FIELDS, LeakDetector, Recorder, error_text, request_values
 from harness.load.tasks import Message, TaskContext, attack, build_message
 
 SESSION_TURNS = 5  # a user starts a new conversation every this many messages
+LEAKED = REQUEST_FIELDS.index("leaked_canaries")
 
 
 def _read_config() -> LoadConfig:
@@ -150,9 +151,7 @@ class AgentUser(FastHttpUser):
         session = f"{self.tenant}-u{self.index}-s{self.sent // SESSION_TURNS}"
         self.sent += 1
         request_id = uuid.uuid4().hex
-        stats_name = (
-            f"attack:{message.attack.category}" if message.attack else message.task
-        )
+        stats_name = f"attack:{message.attack.category}" if message.attack else message.task
         ts_start = time.time()
         started = time.perf_counter()
         with self.client.post(
@@ -166,9 +165,9 @@ class AgentUser(FastHttpUser):
             if not CONFIG.record:
                 return
             status = int(response.status_code or 0)
-            content = response.content if status else None
-            reply = content.decode("utf-8", "replace") if content else None
-            record = build_record(
+            # the body as bytes: the recorder decodes it only if it may hold a canary or an error
+            reply = response.content if status else None
+            values = request_values(
                 ts_start=ts_start,
                 ts_end=ts_start + latency_ms / 1000.0,
                 latency_ms=latency_ms,
@@ -184,6 +183,6 @@ class AgentUser(FastHttpUser):
                 attack_category=message.attack.category if message.attack else None,
                 client_request_id=request_id,
             )
-            recorder().write(record)
-            if record["leaked_canaries"]:
-                response.failure(f"leaked canaries: {record['leaked_canaries']}")
+            recorder().write_values(values)
+            if leaked := values[LEAKED]:
+                response.failure(f"leaked canaries: {leaked}")

@@ -1,21 +1,41 @@
 """One JSON line per user request (docs/contracts.md, "Request record"), written as it happens.
 
-The file is opened once per process, line-buffered: every record reaches the kernel with its
-own write(2), so a run killed at any moment leaves every finished request on disk and at most
-nothing torn (readers skip a torn last line anyway).
+The file is opened once per process for appending, unbuffered: every record reaches the kernel
+with its own write(2) of one complete line, so a run killed at any moment leaves every finished
+request on disk and nothing torn (readers skip a torn last line anyway).
+
+This runs once per request inside the Locust process, whose CPU is the load generator's
+ceiling, so the hot path avoids the general machinery: the reply is scanned as bytes (decoded
+only when it holds a canary prefix or an error body), and the JSON line is rendered from
+pre-built key fragments rather than by `json` (the output is byte-identical; see
+`request_line`).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from json.encoder import encode_basestring_ascii
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
+
+REQUEST_FIELDS = (
+    "ts_start", "ts_end", "latency_ms", "status", "ok", "error", "tenant", "task", "request_id",
+    "llm_calls", "cost_usd", "degraded", "model", "attack_id", "attack_category",
+    "leaked_canaries", "user",
+)  # fmt: skip
+"""The request record's fields in contract order."""
 
 CANARY_PREFIX = "CANARY-"
+_PREFIX_BYTES = CANARY_PREFIX.encode()
 _ENCODER = json.JSONEncoder(separators=(",", ":"))  # built once: json.dumps(...) rebuilds it
 _END = r"(?![0-9a-zA-Z_])"  # the hex must not run on into more word characters
+
+
+def _text(body: bytes | str) -> str:
+    return body.decode("utf-8", "replace") if isinstance(body, bytes) else body
 
 
 class LeakDetector:
@@ -38,14 +58,20 @@ class LeakDetector:
         # Most replies hold no canary at all: skip the regex when the prefix is absent.
         self._prefix_only = all(c.startswith(CANARY_PREFIX) for c in self._owner)
 
-    def leaked(self, text: str | None, tenant: str) -> list[str]:
-        """Sorted distinct canaries in `text` that belong to a tenant other than `tenant`."""
+    def leaked(self, text: bytes | str | None, tenant: str) -> list[str]:
+        """Sorted distinct canaries in `text` that belong to a tenant other than `tenant`.
+
+        Bytes are read as UTF-8 (invalid sequences replaced). Their prefix test needs no
+        decoding: ASCII bytes decode to themselves and a replacement never swallows one, so
+        the text holds "CANARY-" only if the bytes do."""
         if not text:
             return []
-        if self._prefix_only and CANARY_PREFIX not in text:
-            return []
+        if self._prefix_only:
+            prefix: bytes | str = _PREFIX_BYTES if isinstance(text, bytes) else CANARY_PREFIX
+            if prefix not in text:
+                return []
         found: set[str] = set()
-        for match in self._pattern.finditer(text):
+        for match in self._pattern.finditer(_text(text)):
             canary = match.group(0)
             owner = self._owner.get(canary) or match.group("known") or match.group("other")
             if owner is not None and owner != tenant:
@@ -67,7 +93,9 @@ def _float(value: str | None) -> float | None:
         return None
 
 
-def error_text(status: int, exception: BaseException | None, body: str | None) -> str | None:
+def error_text(
+    status: int, exception: BaseException | None, body: bytes | str | None
+) -> str | None:
     """The record's `error`: None for 2xx; the agent's error type or the client exception."""
     if 200 <= status < 300:
         return None
@@ -77,7 +105,7 @@ def error_text(status: int, exception: BaseException | None, body: str | None) -
     detail = ""
     if body:
         try:
-            err = json.loads(body).get("error")
+            err = json.loads(_text(body)).get("error")
             if isinstance(err, dict) and err.get("type"):
                 detail = f": {err['type']}"
         except (ValueError, AttributeError):
@@ -85,7 +113,7 @@ def error_text(status: int, exception: BaseException | None, body: str | None) -
     return f"HTTP {status}{detail}"
 
 
-def build_record(
+def request_values(
     *,
     ts_start: float,
     ts_end: float,
@@ -96,55 +124,145 @@ def build_record(
     task: str,
     user: int,
     headers: Mapping[str, str] | None,
-    reply: str | None,
+    reply: bytes | str | None,
     detector: LeakDetector,
     attack_id: str | None = None,
     attack_category: str | None = None,
     client_request_id: str | None = None,
-) -> dict[str, Any]:
-    """A request record; `headers` must answer lower-case names (None when no response)."""
-    h = headers or {}
-    return {
-        "ts_start": ts_start,
-        "ts_end": ts_end,
-        "latency_ms": round(latency_ms, 3),
-        "status": status,
-        "ok": 200 <= status < 300,
-        "error": error,
-        "tenant": tenant,
-        "task": task,
+) -> tuple[Any, ...]:
+    """A request record's values in `REQUEST_FIELDS` order; `headers` must answer lower-case
+    names (None when no response), `reply` is the body as received."""
+    h: Mapping[str, str] = headers if headers is not None else {}
+    return (
+        ts_start,
+        ts_end,
+        round(latency_ms, 3),
+        status,
+        200 <= status < 300,
+        error,
+        tenant,
+        task,
         # The agent's id when it answered; otherwise the one we sent, so logs still join.
-        "request_id": h.get("x-request-id") or client_request_id,
-        "llm_calls": _int(h.get("x-llm-calls")),
-        "cost_usd": _float(h.get("x-cost-usd")),
-        "degraded": (h.get("x-degraded") or "").lower() == "true",
-        "model": h.get("x-model") or None,
-        "attack_id": attack_id,
-        "attack_category": attack_category,
-        "leaked_canaries": detector.leaked(reply, tenant),
-        "user": user,
-    }
+        h.get("x-request-id") or client_request_id,
+        _int(h.get("x-llm-calls")),
+        _float(h.get("x-cost-usd")),
+        (h.get("x-degraded") or "").lower() == "true",
+        h.get("x-model") or None,
+        attack_id,
+        attack_category,
+        detector.leaked(reply, tenant),
+        user,
+    )
+
+
+def build_record(**fields: Any) -> dict[str, Any]:
+    """A request record as a dict; takes the arguments of `request_values`."""
+    return dict(zip(REQUEST_FIELDS, request_values(**fields), strict=True))
+
+
+def _json_value(value: Any) -> str:
+    """`value` as `json` (compact, ASCII) writes it: the common types here, the rest by json."""
+    kind = type(value)
+    if kind is str:
+        return encode_basestring_ascii(value)
+    if value is None:
+        return "null"
+    if kind is float and value - value == 0.0:  # finite (json spells nan/inf its own way)
+        return float.__repr__(value)
+    if kind is int:
+        return int.__repr__(value)
+    if kind is bool:
+        return "true" if value else "false"
+    if kind is list and not value:
+        return "[]"
+    return _ENCODER.encode(value)
+
+
+# '{"ts_start":', ',"ts_end":', ...: each value's JSON goes right after its key fragment
+_KEYS = tuple(
+    ("," if i else "{") + encode_basestring_ascii(k) + ":" for i, k in enumerate(REQUEST_FIELDS)
+)
+# The same with a slot per value: %r writes a finite float as json does (float.__repr__),
+# %d an int; every %s gets a value already rendered as JSON.
+_LINE = (
+    "".join(
+        key + ("%r" if i < 3 else "%d" if name in ("status", "user") else "%s")
+        for i, (key, name) in enumerate(zip(_KEYS, REQUEST_FIELDS, strict=True))
+    )
+    + "}\n"
+)
+
+
+def request_line(values: Sequence[Any]) -> bytes:
+    """The record's JSON line: the same bytes as `json` compact-encoding the record dict."""
+    (ts_start, ts_end, latency_ms, status, ok, error, tenant, task, request_id, llm_calls,
+     cost_usd, degraded, model, attack_id, attack_category, leaked, user) = values  # fmt: skip
+    if (  # the shape `request_values` gives: one formatting call, no per-field dispatch
+        type(ts_start) is float
+        and type(ts_end) is float
+        and type(latency_ms) is float
+        and ts_start - ts_start == ts_end - ts_end == latency_ms - latency_ms == 0.0  # finite
+        and type(status) is int
+        and type(user) is int
+        and type(ok) is bool
+        and type(degraded) is bool
+    ):
+        line = _LINE % (
+            ts_start,
+            ts_end,
+            latency_ms,
+            status,
+            "true" if ok else "false",
+            _json_value(error),
+            _json_value(tenant),
+            _json_value(task),
+            _json_value(request_id),
+            _json_value(llm_calls),
+            _json_value(cost_usd),
+            "true" if degraded else "false",
+            _json_value(model),
+            _json_value(attack_id),
+            _json_value(attack_category),
+            _json_value(leaked),
+            user,
+        )
+    else:
+        line = "".join([key + _json_value(v) for key, v in zip(_KEYS, values, strict=True)])
+        line += "}\n"
+    return line.encode("ascii")  # json's ASCII escaping leaves nothing else
 
 
 class Recorder:
-    """Appends records to one JSONL file, one write per record."""
+    """Appends records to one JSONL file, one write(2) of one whole line per record."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._fh: TextIO | None = self.path.open("a", buffering=1, encoding="utf-8")
+        flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC
+        self._fd: int | None = os.open(self.path, flags, 0o644)
         self.count = 0
 
     def write(self, record: Mapping[str, Any]) -> None:
-        if self._fh is None:
+        """Any JSON-able record, keys in its own order."""
+        self.write_line((_ENCODER.encode(record) + "\n").encode())
+
+    def write_values(self, values: Sequence[Any]) -> None:
+        """A request record given as `request_values` returns it (the fast path)."""
+        self.write_line(request_line(values))
+
+    def write_line(self, line: bytes) -> None:
+        """One complete line (ending in a newline), straight to the kernel."""
+        if self._fd is None:
             raise ValueError(f"recorder for {self.path} is closed")
-        self._fh.write(_ENCODER.encode(record) + "\n")
+        written = os.write(self._fd, line)
+        while written < len(line):  # a regular file writes all at once unless the disk fills
+            written += os.write(self._fd, line[written:])
         self.count += 1
 
     def close(self) -> None:
-        if self._fh is not None:
-            self._fh.close()
-            self._fh = None
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
 
     def __enter__(self) -> Recorder:
         return self

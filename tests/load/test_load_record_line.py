@@ -1,0 +1,140 @@
+"""The recorder's hot path equals the general code: JSON lines as `json` writes them, leaks
+found in bytes as in text, errors read from bytes bodies."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from harness.load.recorder import (
+    _ENCODER,
+    REQUEST_FIELDS,
+    LeakDetector,
+    Recorder,
+    build_record,
+    error_text,
+    request_line,
+    request_values,
+)
+from harness.measure.run_data import REQUEST_COLUMNS
+
+fuzz = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+DETECTOR = LeakDetector(
+    {"acme": ["CANARY-acme-000000000001"], "globex": ["CANARY-globex-000000000002"]},
+    ["acme", "globex", "big-co"],
+)
+CUSTOM = LeakDetector({"acme": ["s3cret-token"], "globex": ["CANARY-globex-beef"]}, ["acme"])
+
+
+def as_json(values: tuple[object, ...]) -> bytes:
+    return (_ENCODER.encode(dict(zip(REQUEST_FIELDS, values, strict=True))) + "\n").encode()
+
+
+def test_fields_are_the_contract_order() -> None:
+    assert list(REQUEST_FIELDS) == REQUEST_COLUMNS
+
+
+floats = st.floats(allow_nan=True, allow_infinity=True)
+texts = st.text(st.characters(codec="utf-8"), max_size=12)
+anything = st.one_of(st.none(), st.booleans(), st.integers(), floats, texts, st.lists(texts))
+# what request_values returns: the fast path's shape
+typical = st.tuples(
+    st.floats(0, 4e9), st.floats(0, 4e9), st.floats(0, 1e6).map(lambda x: round(x, 3)),
+    st.integers(0, 599), st.booleans(), st.none() | texts, texts, texts, st.none() | texts,
+    st.none() | st.integers(0, 99), st.none() | floats, st.booleans(), st.none() | texts,
+    st.none() | texts, st.none() | texts, st.lists(texts, max_size=3), st.integers(0, 10**6),
+)  # fmt: skip
+
+
+@fuzz
+@given(typical)
+def test_line_of_typical_values_is_what_json_writes(values: tuple[object, ...]) -> None:
+    assert request_line(values) == as_json(values)
+
+
+@fuzz
+@given(st.tuples(*[anything] * len(REQUEST_FIELDS)))
+def test_line_of_any_values_is_what_json_writes(values: tuple[object, ...]) -> None:
+    assert request_line(values) == as_json(values)
+
+
+def test_line_of_odd_numbers_is_what_json_writes() -> None:
+    for odd in (math.nan, math.inf, -math.inf, 2, True, -0.0, 1e300, 5e-324):
+        values = (odd, 1.5, odd, 200, True, None, "é", "t", "r", odd, odd, False, None, None,
+                  None, ["CANARY-acme-1", "\u2028"], 7)  # fmt: skip
+        assert request_line(values) == as_json(values), odd
+
+
+@fuzz
+@given(
+    st.lists(
+        st.sampled_from(
+            [b"CANARY-acme-000000000001", b"CANARY-globex-00ff", b"CANARY-big-co-abc",
+             b"CANARY-hooli-1", b"CANARY-", b"CANARY-acme-zz", b"s3cret-token", b"\xff", b"\xc3",
+             b"\xc3\xa9", b" ", b"x", b"CANARY-globex-beef"]
+        ) | st.binary(max_size=6),
+        max_size=8,
+    ).map(b"".join),
+    st.sampled_from(["acme", "globex", "big-co", "initech"]),
+)  # fmt: skip
+def test_leaks_in_bytes_are_leaks_in_text(body: bytes, tenant: str) -> None:
+    text = body.decode("utf-8", "replace")
+    for detector in (DETECTOR, CUSTOM):
+        assert detector.leaked(body, tenant) == detector.leaked(text, tenant)
+
+
+def test_bytes_fast_path_skips_only_replies_without_canaries() -> None:
+    body = '{"reply": "CANARY-globex-000000000002 \u00e9"}'.encode()
+    assert DETECTOR.leaked(body, "acme") == ["CANARY-globex-000000000002"]
+    assert DETECTOR.leaked(b"\xffCANARY-hooli-0f0f\xfe", "acme") == ["CANARY-hooli-0f0f"]
+    assert DETECTOR.leaked(b'{"reply": "all good"}', "acme") == []
+    # a configured canary without the prefix turns the prefix shortcut off
+    assert CUSTOM.leaked(b"here: s3cret-token", "globex") == ["s3cret-token"]
+    assert CUSTOM.leaked(b"here: s3cret-token", "acme") == []
+
+
+def test_error_text_reads_bytes_bodies() -> None:
+    body = b'{"error": {"type": "overloaded_error", "message": "busy \xff"}}'
+    assert error_text(503, None, body) == "HTTP 503: overloaded_error"
+    assert error_text(500, None, b"\xff<html>") == "HTTP 500"
+    assert error_text(200, None, body) is None
+
+
+def test_record_from_bytes_equals_record_from_text() -> None:
+    body = b'{"reply": "CANARY-globex-000000000002 and \xe2\x82\xac"}'
+    common = dict(
+        ts_start=1.0, ts_end=1.5, latency_ms=500.0, status=200, error=None, tenant="acme",
+        task="chat", user=1, headers={"x-request-id": "r", "x-cost-usd": "0.5"},
+        detector=DETECTOR, client_request_id="c",
+    )  # fmt: skip
+    from_bytes = build_record(reply=body, **common)
+    assert from_bytes == build_record(reply=body.decode(), **common)
+    assert from_bytes["leaked_canaries"] == ["CANARY-globex-000000000002"]
+
+
+def test_write_values_puts_each_line_on_disk_at_once(tmp_path: Path) -> None:
+    path = tmp_path / "requests.jsonl"
+    recorder = Recorder(path)
+    try:
+        for i, status in enumerate((200, 503, 0)):
+            values = request_values(
+                ts_start=100.0 + i, ts_end=100.25 + i, latency_ms=250.0, status=status,
+                error=error_text(status, None, b'{"error": {"type": "x"}}'), tenant="acme",
+                task="chat", user=i, headers={"x-llm-calls": "2"} if status else None,
+                reply=b"CANARY-globex-000000000002" if status else None, detector=DETECTOR,
+                client_request_id=f"c{i}",
+            )  # fmt: skip
+            recorder.write_values(values)
+            lines = path.read_bytes().splitlines(keepends=True)
+            assert len(lines) == i + 1 and lines[-1] == as_json(values)
+            assert list(json.loads(lines[-1])) == REQUEST_COLUMNS
+        assert recorder.count == 3
+    finally:
+        recorder.close()
+    rows = [json.loads(line) for line in path.read_text().splitlines()]
+    assert [r["error"] for r in rows] == [None, "HTTP 503: x", "NoResponse"]
+    assert [r["leaked_canaries"] for r in rows] == [["CANARY-globex-000000000002"]] * 2 + [[]]
