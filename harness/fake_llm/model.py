@@ -141,6 +141,21 @@ def result_text(block: dict[str, Any]) -> str:
     )
 
 
+def system_tenant(system: str) -> str | None:
+    """The `tenant: X` / `tenant=X` of a system prompt. Prompts run to many KB (the reference
+    agent's is 12 KB) and a case-insensitive regex scan of all of it costs ~0.4 ms a call, so
+    jump to each `tenant` with str.find and match there (~20x faster)."""
+    if not system.isascii():  # lower() could shift indices; rare, take the slow path
+        return m.group(1) if (m := SYSTEM_TENANT.search(system)) else None
+    lowered = system.lower()
+    at = lowered.find("tenant")
+    while at != -1:
+        if m := SYSTEM_TENANT.match(system, at):
+            return m.group(1)
+        at = lowered.find("tenant", at + 1)
+    return None
+
+
 def detect_intent(text: str) -> tuple[str, dict[str, Any]] | None:
     """The first matching intent, by priority: ids, then knowledge questions, then bare words."""
     if m := ORDER_ID.search(text):
@@ -223,8 +238,8 @@ class Model:
         props, required = _schema(tool)
         if props is not None:
             args = {k: v for k, v in args.items() if k in props}
-            if "tenant" in props and (m := SYSTEM_TENANT.search(conv.system)):
-                args["tenant"] = m.group(1)
+            if "tenant" in props and (tenant := system_tenant(conv.system)):
+                args["tenant"] = tenant
         if any(r not in args for r in required):
             return [_text(ASK_FOR[intent])]
         return [self._tool_use(tool["name"], args)]
@@ -243,7 +258,7 @@ class Model:
         self, conv: Conversation, source: str, in_tool_result: bool
     ) -> list[dict[str, Any]] | None:
         """`susceptible`: obey an instruction injected into `source` (see injection.py)."""
-        own = m.group(1) if (m := SYSTEM_TENANT.search(conv.system)) else None
+        own = system_tenant(conv.system)
         injection = read_injection(source, own, in_tool_result=in_tool_result)
         if injection is None:
             return None
