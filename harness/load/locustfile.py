@@ -25,11 +25,11 @@ from locust.contrib.fasthttp import FastHttpUser
 
 from harness.load.attacks import load_corpus
 from harness.load.config import CONFIG_ENV, WORKER_ENV, LoadConfig
-from harness.load.recorder import REQUEST_FIELDS, LeakDetector, Recorder, error_text, request_values
+from harness.load.headers import read_header_values
+from harness.load.recorder import LeakDetector, Recorder, RequestWriter
 from harness.load.tasks import Message, TaskContext, attack, build_message
 
 SESSION_TURNS = 5  # a user starts a new conversation every this many messages
-LEAKED = REQUEST_FIELDS.index("leaked_canaries")
 
 
 def _read_config() -> LoadConfig:
@@ -45,7 +45,7 @@ DETECTOR = LeakDetector(CONFIG.canaries, CONFIG.tenants)
 TENANT_ORDER = sorted(CONFIG.tenants)
 WORKER_INDEX = int(os.environ.get(WORKER_ENV, "0"))
 _local_users = itertools.count()
-_recorder: Recorder | None = None
+_writer: RequestWriter | None = None
 
 
 def _claim_user_index() -> int:
@@ -71,15 +71,15 @@ def _records_path() -> Path:
     return CONFIG.records_dir / name
 
 
-def recorder() -> Recorder:
-    """This process's recorder, opened on first use (the master never sends requests).
+def writer() -> RequestWriter:
+    """This process's record writer, opened on first use (the master never sends requests).
 
     Never closed before exit: requests still in flight while Locust shuts down must be
-    recorded too, and line buffering leaves nothing to flush."""
-    global _recorder
-    if _recorder is None:
-        _recorder = Recorder(_records_path())
-    return _recorder
+    recorded too, and the file is unbuffered, so nothing is left to flush."""
+    global _writer
+    if _writer is None:
+        _writer = RequestWriter(Recorder(_records_path()), DETECTOR)
+    return _writer
 
 
 def _interrupt_main_greenlet() -> None:
@@ -165,24 +165,20 @@ class AgentUser(FastHttpUser):
             if not CONFIG.record:
                 return
             status = int(response.status_code or 0)
-            # the body as bytes: the recorder decodes it only if it may hold a canary or an error
-            reply = response.content if status else None
-            values = request_values(
-                ts_start=ts_start,
-                ts_end=ts_start + latency_ms / 1000.0,
-                latency_ms=latency_ms,
-                status=status,
-                error=error_text(status, getattr(response, "error", None), reply),
-                tenant=self.tenant,
-                task=message.task,
-                user=self.index,
-                headers=response.headers,
-                reply=reply,
-                detector=DETECTOR,
-                attack_id=message.attack.id if message.attack else None,
-                attack_category=message.attack.category if message.attack else None,
-                client_request_id=request_id,
+            attack_spec = message.attack
+            leaked = writer().write(
+                ts_start,
+                latency_ms,
+                status,
+                getattr(response, "error", None),
+                self.tenant,
+                message.task,
+                self.index,
+                read_header_values(response.headers if status else None),
+                response.content if status else None,  # bytes: decoded only if need be
+                attack_spec.id if attack_spec else None,
+                attack_spec.category if attack_spec else None,
+                request_id,
             )
-            recorder().write_values(values)
-            if leaked := values[LEAKED]:
+            if leaked:
                 response.failure(f"leaked canaries: {leaked}")

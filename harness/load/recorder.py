@@ -56,7 +56,8 @@ class LeakDetector:
         alternatives.append(rf"CANARY-(?P<other>[a-z][a-z0-9_]*)-[0-9a-fA-F]+{_END}")
         self._pattern = re.compile("|".join(alternatives))
         # Most replies hold no canary at all: skip the regex when the prefix is absent.
-        self._prefix_only = all(c.startswith(CANARY_PREFIX) for c in self._owner)
+        self.prefix_only = all(c.startswith(CANARY_PREFIX) for c in self._owner)
+        """Every canary this finds starts with `CANARY_PREFIX`."""
 
     def leaked(self, text: bytes | str | None, tenant: str) -> list[str]:
         """Sorted distinct canaries in `text` that belong to a tenant other than `tenant`.
@@ -66,7 +67,7 @@ class LeakDetector:
         the text holds "CANARY-" only if the bytes do."""
         if not text:
             return []
-        if self._prefix_only:
+        if self.prefix_only:
             prefix: bytes | str = _PREFIX_BYTES if isinstance(text, bytes) else CANARY_PREFIX
             if prefix not in text:
                 return []
@@ -113,6 +114,17 @@ def error_text(
     return f"HTTP {status}{detail}"
 
 
+HEADERS = ("x-request-id", "x-llm-calls", "x-cost-usd", "x-degraded", "x-model")
+"""The reply headers a record reads, in the order `header_values` returns them."""
+
+
+def header_values(headers: Mapping[str, Any] | None) -> tuple[Any, ...]:
+    """The raw values of `HEADERS` (None when absent); `headers` answers lower-case names."""
+    if headers is None:
+        return (None,) * len(HEADERS)
+    return tuple(map(headers.get, HEADERS))
+
+
 def request_values(
     *,
     ts_start: float,
@@ -132,7 +144,7 @@ def request_values(
 ) -> tuple[Any, ...]:
     """A request record's values in `REQUEST_FIELDS` order; `headers` must answer lower-case
     names (None when no response), `reply` is the body as received."""
-    h: Mapping[str, str] = headers if headers is not None else {}
+    request_id, llm_calls, cost_usd, degraded, model = header_values(headers)
     return (
         ts_start,
         ts_end,
@@ -143,11 +155,11 @@ def request_values(
         tenant,
         task,
         # The agent's id when it answered; otherwise the one we sent, so logs still join.
-        h.get("x-request-id") or client_request_id,
-        _int(h.get("x-llm-calls")),
-        _float(h.get("x-cost-usd")),
-        (h.get("x-degraded") or "").lower() == "true",
-        h.get("x-model") or None,
+        request_id or client_request_id,
+        _int(llm_calls),
+        _float(cost_usd),
+        (degraded or "").lower() == "true",
+        model or None,
         attack_id,
         attack_category,
         detector.leaked(reply, tenant),
@@ -269,3 +281,89 @@ class Recorder:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class RequestWriter:
+    """The per-request hot path of the Locust process: computes a record and writes its line.
+
+    The same line as `request_line(request_values(...))` (the tests hold it to that), with
+    the per-field work of the general path done inline for the usual types: this runs once
+    per request in the load generator, whose CPU caps the load.
+    """
+
+    def __init__(self, recorder: Recorder, detector: LeakDetector) -> None:
+        self.recorder = recorder
+        self.detector = detector
+        self._scan_all = not detector.prefix_only  # else only replies holding b"CANARY-"
+
+    def write(
+        self,
+        ts_start: float,
+        latency_ms: float,
+        status: int,
+        exception: BaseException | None,
+        tenant: str,
+        task: str,
+        user: int,
+        header_values: Sequence[Any],
+        reply: bytes | None,
+        attack_id: str | None,
+        attack_category: str | None,
+        client_request_id: str,
+    ) -> list[str]:
+        """Writes the record of one exchange; returns its leaked canaries.
+
+        `header_values` as `header_values()` gives them; `reply` the body as received."""
+        request_id, llm_calls, cost_usd, degraded, model = header_values
+        ok = 200 <= status < 300
+        error = None if ok else error_text(status, exception, reply)
+        leaked = (
+            self.detector.leaked(reply, tenant)
+            if reply and (self._scan_all or _PREFIX_BYTES in reply)
+            else []
+        )
+        calls, cost = _int(llm_calls), _float(cost_usd)
+        latency = round(latency_ms, 3)
+        ts_end = ts_start + latency_ms / 1000.0
+        request_id = request_id or client_request_id
+        model = model or None
+        if (  # the usual types: one formatting call; anything else takes the general path
+            type(ts_start) is float
+            and type(latency) is float
+            and ts_start - ts_start == ts_end - ts_end == latency - latency == 0.0  # finite
+            and type(status) is int
+            and type(user) is int
+            and type(tenant) is str
+            and type(task) is str
+            and type(request_id) is str
+            and (cost is None or cost - cost == 0.0)
+        ):
+            line = _LINE % (
+                ts_start,
+                ts_end,
+                latency,
+                status,
+                "true" if ok else "false",
+                "null" if error is None else encode_basestring_ascii(error),
+                encode_basestring_ascii(tenant),
+                encode_basestring_ascii(task),
+                encode_basestring_ascii(request_id),
+                "null" if calls is None else int.__repr__(calls),
+                "null" if cost is None else float.__repr__(cost),
+                "true" if (degraded or "").lower() == "true" else "false",
+                "null" if model is None else _json_value(model),
+                "null" if attack_id is None else _json_value(attack_id),
+                "null" if attack_category is None else _json_value(attack_category),
+                "[]" if not leaked else _json_value(leaked),
+                user,
+            )
+            self.recorder.write_line(line.encode("ascii"))
+        else:
+            self.recorder.write_line(
+                request_line(
+                    (ts_start, ts_end, latency, status, ok, error, tenant, task, request_id,
+                     calls, cost, (degraded or "").lower() == "true", model, attack_id,
+                     attack_category, leaked, user)
+                )
+            )  # fmt: skip
+        return leaked

@@ -1,5 +1,6 @@
 """The recorder's hot path equals the general code: JSON lines as `json` writes them, leaks
-found in bytes as in text, errors read from bytes bodies."""
+found in bytes as in text, errors read from bytes bodies, the writer's line as the general
+one, geventhttpclient headers read directly as through their `get`."""
 
 from __future__ import annotations
 
@@ -7,16 +8,21 @@ import json
 import math
 from pathlib import Path
 
+from geventhttpclient.header import Headers
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from harness.load.headers import read_header_values
 from harness.load.recorder import (
     _ENCODER,
+    HEADERS,
     REQUEST_FIELDS,
     LeakDetector,
     Recorder,
+    RequestWriter,
     build_record,
     error_text,
+    header_values,
     request_line,
     request_values,
 )
@@ -138,3 +144,97 @@ def test_write_values_puts_each_line_on_disk_at_once(tmp_path: Path) -> None:
     rows = [json.loads(line) for line in path.read_text().splitlines()]
     assert [r["error"] for r in rows] == [None, "HTTP 503: x", "NoResponse"]
     assert [r["leaked_canaries"] for r in rows] == [["CANARY-globex-000000000002"]] * 2 + [[]]
+
+
+class _Lines:
+    """Stands in for a Recorder: keeps the lines a RequestWriter writes."""
+
+    def __init__(self) -> None:
+        self.lines: list[bytes] = []
+
+    def write_line(self, line: bytes) -> None:
+        self.lines.append(line)
+
+
+header_text = st.none() | st.sampled_from(["2", "x", "nan", "inf", "0.5", "TRUE", "false", ""])
+replies = st.none() | st.lists(
+    st.sampled_from([b"CANARY-globex-000000000002", b"CANARY-acme-000000000001",
+                     b"CANARY-hooli-1", b"s3cret-token", b'{"error": {"type": "busy"}}', b"\xff",
+                     b"ok"])
+).map(b"".join)  # fmt: skip
+
+
+@fuzz
+@given(
+    ts_start=st.floats(0, 4e9) | st.sampled_from([math.inf, math.nan]),
+    latency_ms=st.floats(0, 1e6) | st.just(math.nan),
+    status=st.sampled_from([200, 204, 404, 503, 0]),
+    tenant=st.sampled_from(["acme", "globex", "\u00e9t\u00e9"]),
+    task=st.sampled_from(["chat", "attack"]),
+    header_values=st.tuples(header_text, header_text, header_text, header_text, header_text),
+    reply=replies,
+    attack=st.none() | st.tuples(texts, texts),
+    detector=st.sampled_from([DETECTOR, CUSTOM]),
+)  # fmt: skip
+def test_writer_line_is_the_general_line(
+    ts_start: float, latency_ms: float, status: int, tenant: str, task: str,
+    header_values: tuple[str | None, ...], reply: bytes | None, attack: tuple[str, str] | None,
+    detector: LeakDetector,
+) -> None:  # fmt: skip
+    lines = _Lines()
+    exception = ConnectionRefusedError("refused") if status == 0 else None
+    attack_id, category = attack or (None, None)
+    leaked = RequestWriter(lines, detector).write(  # type: ignore[arg-type]
+        ts_start, latency_ms, status, exception, tenant, task, 7, header_values, reply,
+        attack_id, category, "mine",
+    )  # fmt: skip
+    headers = dict(zip(HEADERS, header_values, strict=True))
+    values = request_values(
+        ts_start=ts_start, ts_end=ts_start + latency_ms / 1000.0, latency_ms=latency_ms,
+        status=status, error=error_text(status, exception, reply), tenant=tenant, task=task,
+        user=7, headers={k: v for k, v in headers.items() if v is not None}, reply=reply,
+        detector=detector, attack_id=attack_id, attack_category=category,
+        client_request_id="mine",
+    )  # fmt: skip
+    assert lines.lines == [request_line(values)]
+    assert leaked == values[REQUEST_FIELDS.index("leaked_canaries")]
+
+
+def test_writer_reports_leaks_and_fails_over_to_json_for_odd_values() -> None:
+    lines = _Lines()
+    writer = RequestWriter(lines, DETECTOR)  # type: ignore[arg-type]
+    body = b'{"reply": "CANARY-globex-000000000002"}'
+    args = (1.0, 2.0, 200, None, "acme", "chat", 1, ("r", "1", "nan", None, None), body, None,
+            None, "c")  # fmt: skip
+    assert writer.write(*args) == ["CANARY-globex-000000000002"]
+    row = json.loads(lines.lines[0])
+    assert row["cost_usd"] != row["cost_usd"]  # NaN, as json writes it
+    assert b'"cost_usd":NaN' in lines.lines[0]
+    assert row["leaked_canaries"] == ["CANARY-globex-000000000002"]
+    assert writer.write(*args[:8], b"no canary here", *args[9:]) == []
+
+
+def _ghc_headers(pairs: list[tuple[str, str]]) -> Headers:
+    headers = Headers()
+    for name, value in pairs:
+        headers.add(name, value)
+    return headers
+
+
+@fuzz
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["X-Request-Id", "x-llm-calls", "X-Cost-USD", "x-degraded",
+                             "X-MODEL", "content-type", "x-other"]),
+            st.text(max_size=4),
+        ),
+        max_size=8,
+    )
+)  # fmt: skip
+def test_fast_header_read_equals_the_general_one(pairs: list[tuple[str, str]]) -> None:
+    headers = _ghc_headers(pairs)
+    assert read_header_values is not header_values  # the shortcut is in use with this version
+    assert read_header_values(headers) == header_values(headers)
+    assert read_header_values(None) == header_values(None) == (None,) * 5
+    assert read_header_values(dict(pairs)) == header_values(dict(pairs))
