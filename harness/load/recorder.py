@@ -203,6 +203,9 @@ _LINE = (
     )
     + "}\n"
 )
+_WRITER_LINE = _LINE.replace('"latency_ms":%r', '"latency_ms":%s')  # RequestWriter renders it
+# ".0", ".001", ..., ".12", ...: how repr ends a whole number of thousandths
+_THOUSANDTHS = tuple(".0" if r == 0 else f".{r:03d}".rstrip("0") for r in range(1000))
 
 
 def request_line(values: Sequence[Any]) -> bytes:
@@ -323,14 +326,26 @@ class RequestWriter:
             else []
         )
         calls, cost = _int(llm_calls), _float(cost_usd)
-        latency = round(latency_ms, 3)
+        # round(latency_ms, 3) and its repr from integers: float<->decimal conversions are
+        # the dearest part of a record. k is the nearest whole number of microseconds,
+        # unless the product's rounding error (< 2.5e-4 below 1e12) could tip a near tie,
+        # which round() settles. k / 1000 is then the double round() returns, and below 1e12
+        # its repr is k's decimal digits (doubles there are far finer than 0.001).
+        scaled = latency_ms * 1000.0
+        whole = int(scaled) if type(latency_ms) is float and 0.0 <= scaled < 1e12 else -1
+        if whole >= 0 and abs(scaled - whole - 0.5) > 2.5e-4:
+            k = whole + 1 if scaled - whole > 0.5 else whole
+            latency: float = k / 1000
+            latency_json = f"{k // 1000}{_THOUSANDTHS[k % 1000]}"
+        else:
+            latency = round(latency_ms, 3)
+            latency_json = _json_value(latency)
         ts_end = ts_start + latency_ms / 1000.0
         request_id = request_id or client_request_id
         model = model or None
         if (  # the usual types: one formatting call; anything else takes the general path
             type(ts_start) is float
-            and type(latency) is float
-            and ts_start - ts_start == ts_end - ts_end == latency - latency == 0.0  # finite
+            and ts_start - ts_start == ts_end - ts_end == 0.0  # finite
             and type(status) is int
             and type(user) is int
             and type(tenant) is str
@@ -338,10 +353,10 @@ class RequestWriter:
             and type(request_id) is str
             and (cost is None or cost - cost == 0.0)
         ):
-            line = _LINE % (
+            line = _WRITER_LINE % (
                 ts_start,
                 ts_end,
-                latency,
+                latency_json,
                 status,
                 "true" if ok else "false",
                 "null" if error is None else encode_basestring_ascii(error),

@@ -156,6 +156,14 @@ class _Lines:
         self.lines.append(line)
 
 
+def near_tie(case: tuple[int, int]) -> float:
+    """A latency at, just below or just above k + 0.5 microseconds: where rounding to
+    thousandths of a millisecond is touchy."""
+    k, side = case
+    tie = (k + 0.5) / 1000
+    return tie if side == 0 else math.nextafter(tie, side * math.inf)
+
+
 header_text = st.none() | st.sampled_from(["2", "x", "nan", "inf", "0.5", "TRUE", "false", ""])
 replies = st.none() | st.lists(
     st.sampled_from([b"CANARY-globex-000000000002", b"CANARY-acme-000000000001",
@@ -167,7 +175,9 @@ replies = st.none() | st.lists(
 @fuzz
 @given(
     ts_start=st.floats(0, 4e9) | st.sampled_from([math.inf, math.nan]),
-    latency_ms=st.floats(0, 1e6) | st.just(math.nan),
+    latency_ms=st.floats(0, 1e6)
+    | st.sampled_from([math.nan, -1.0, 2e9, 7, 1e12])
+    | st.tuples(st.integers(0, 10**10), st.sampled_from([-1, 0, 1])).map(near_tie),
     status=st.sampled_from([200, 204, 404, 503, 0]),
     tenant=st.sampled_from(["acme", "globex", "\u00e9t\u00e9"]),
     task=st.sampled_from(["chat", "attack"]),
