@@ -47,6 +47,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--prometheus", action=argparse.BooleanOptionalAction, default=None,
                         help="run a real Prometheus with the SLO alert rules beside the stack "
                              "(default: when a `prometheus` binary is on PATH)")
+    parser.add_argument("--tools-store", default=None, metavar="URL",
+                        help="the tool server's tenant store, e.g. postgresql://tools@HOST/DB "
+                             "(row-level security; default: SQLite)")
     parser.add_argument("--no-report", action="store_true", help="skip report.html")
     parser.add_argument("--quiet", action="store_true", help="no live progress view")
     parser.add_argument("--ablate", action="store_true",
@@ -73,7 +76,8 @@ def main(args: argparse.Namespace) -> int:
     options = RunOptions(out_root=args.out, seed=args.seed, time_scale=args.time_scale,
                          strict=args.strict, workers=args.workers, progress=not args.quiet,
                          render=not args.no_report, use_expect=not args.no_expect,
-                         prometheus=args.prometheus, stack=args.stack)
+                         prometheus=args.prometheus, stack=args.stack,
+                         tools_store=args.tools_store)
     console = Console(stderr=True)
     if args.ablate:
         return _ablate(scenarios, options, args, console)

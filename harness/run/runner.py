@@ -19,6 +19,7 @@ from datetime import datetime
 from importlib import metadata
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from ruamel.yaml import YAML
 
@@ -53,6 +54,7 @@ class RunOptions:
     use_expect: bool = True  # succeed when the verdict equals `expect[profile]`
     prometheus: bool | None = None  # None: when a `prometheus` binary is on PATH
     stack: str = "local"  # local (embedded processes) | compose (docker-compose.yml)
+    tools_store: str | None = None  # the tool server's tenant store (postgresql://... for RLS)
 
 
 @dataclass
@@ -129,6 +131,15 @@ def _tenants(scenario: Scenario, seed: int) -> tuple[dict[str, dict[str, str]], 
     return tenants, extra
 
 
+def _without_password(url: str | None) -> str | None:
+    if not url:
+        return None
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    return parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@")).geturl()
+
+
 def rerun_command(scenario: Scenario, profile: str, seed: int, time_scale: float) -> str:
     path = str(scenario.source) if scenario.source else f"<{scenario.name}.yaml>"
     argv = ["harness", "run", path, "--seed", str(seed)]
@@ -184,6 +195,7 @@ def run_scenario(
         "rerun": rerun_command(scenario, profile, seed, options.time_scale),
         "versions": _versions(), "tenants": tenants, "expected": scenario.expect.get(profile),
         "status": "running", "started": time.time(), "ended": None, "verdict": None,
+        "tools_store": _without_password(options.tools_store) or "sqlite (in memory)",
     }
     yaml = YAML()
     yaml.default_flow_style = False
@@ -198,7 +210,7 @@ def run_scenario(
 
         prometheus = find_prometheus() is not None
     stack_config = StackConfig(
-        run_dir=run_dir, seed=seed, prometheus=prometheus,
+        run_dir=run_dir, seed=seed, prometheus=prometheus, tools_store=options.tools_store,
         agent=AgentSpec(
             profile=None if profile == "own" else profile, overrides=dict(agent.set),
             command=agent.command, url=agent.url, health=agent.health, env=dict(agent.env),

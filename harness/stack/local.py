@@ -51,6 +51,7 @@ class StackConfig:
     restart_delay_s: float = 0.5
     start_timeout_s: float = 60.0
     prometheus: bool = False  # a real Prometheus scraping the agent, with the SLO alert rules
+    tools_store: str | None = None  # tenant store URL for the tool server (postgresql://...)
 
 
 def _hostport(url: str) -> str:
@@ -114,8 +115,9 @@ class LocalStack:
                                "--region", "eu", "--seed", seed,
                                "--ledger", str(run_dir / "llm_calls.eu.jsonl")],
                     health="/_control/health", wait=False)
+        store = ["--store", self.config.tools_store] if self.config.tools_store else []
         self._spawn("tools", [py, "-m", "reference_agent.tools", "--port", "0", "--seed", seed,
-                              "--log", str(run_dir / "tool_calls.jsonl")],
+                              "--log", str(run_dir / "tool_calls.jsonl"), *store],
                     health="/healthz", wait=False)
         self._spawn("toxiproxy", [py, "-m", "harness", "serve", "toxiproxy", "--port", "0",
                                   "--seed", seed], health="/version", wait=False)
