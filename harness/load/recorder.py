@@ -5,10 +5,10 @@ with its own write(2) of one complete line, so a run killed at any moment leaves
 request on disk and nothing torn (readers skip a torn last line anyway).
 
 This runs once per request inside the Locust process, whose CPU is the load generator's
-ceiling, so the hot path avoids the general machinery: the reply is scanned as bytes (decoded
-only when it holds a canary prefix or an error body), and the JSON line is rendered from
-pre-built key fragments rather than by `json` (the output is byte-identical; see
-`request_line`).
+ceiling, so the hot path (`RequestWriter`) avoids the general machinery: the reply is scanned
+as bytes (decoded only when it holds a canary prefix or an error body), and the JSON line is
+rendered with one `%` template rather than by `json`. Both give the same bytes as `json`'s
+compact encoding of the record dict (`build_record`); the tests fuzz that.
 """
 
 from __future__ import annotations
