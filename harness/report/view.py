@@ -99,6 +99,20 @@ class RunView:
         return {k: v for k, v in self.run.items() if k not in _SHOWN_KEYS}
 
     @property
+    def expected(self) -> str | None:
+        """The verdict the scenario's `expect` names for this profile (naive: fail), if any."""
+        value = self.run.get("expected")
+        return str(value) if value else None
+
+    @property
+    def outcome(self) -> str:
+        """What the run means for a suite: with an expectation, pass iff the verdict equals
+        it (a naive run that fails proves the scenario has teeth); without one, its verdict."""
+        if self.expected is None or self.verdict == "inconclusive":
+            return self.verdict
+        return "pass" if self.verdict == self.expected else "fail"
+
+    @property
     def failed_slos(self) -> list[SLORow]:
         return [r for r in self.slo_rows if r.verdict == "fail"]
 
@@ -182,6 +196,20 @@ class RunSummary:
     @property
     def profile(self) -> str | None:
         return self.run.get("profile")
+
+    @property
+    def expected(self) -> str | None:
+        """The verdict the scenario's `expect` names for this profile (naive: fail), if any."""
+        value = self.run.get("expected")
+        return str(value) if value else None
+
+    @property
+    def outcome(self) -> str:
+        """What the run means for a suite: with an expectation, pass iff the verdict equals
+        it (a naive run that fails proves the scenario has teeth); without one, its verdict."""
+        if self.expected is None or self.verdict == "inconclusive":
+            return self.verdict
+        return "pass" if self.verdict == self.expected else "fail"
 
     @property
     def failed_slos(self) -> list[SLORow]:

@@ -102,3 +102,16 @@ def test_harness_compare_command(runs, tmp_path: Path) -> None:
     assert harness_main(["compare", str(runs["naive"]), str(runs["killed"]), "--out",
                          str(out)]) == 0
     assert "SLO deltas" in out.read_text()
+
+
+def test_suite_verdict_judges_runs_against_their_expectation(runs) -> None:
+    import dataclasses
+
+    naive = summarise(runs["naive"])
+    assert naive.verdict == "fail"
+    expected_fail = dataclasses.replace(naive, run={**naive.run, "expected": "fail"})
+    expected_pass = dataclasses.replace(naive, run={**naive.run, "expected": "pass"})
+    assert (expected_fail.outcome, expected_pass.outcome) == ("pass", "fail")
+    assert suite_verdict([naive]) == "fail"  # no expectation: the verdict itself
+    assert suite_verdict([expected_fail]) == "pass"  # failing as the scenario expects
+    assert suite_verdict([expected_fail, expected_pass]) == "fail"
