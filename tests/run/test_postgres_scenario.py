@@ -1,4 +1,4 @@
-"""The direct-injection scenario with the tenant store on PostgreSQL + row-level security."""
+"""The injection scenarios with the tenant store on PostgreSQL + row-level security."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from reference_agent.tools.store_postgres import install_schema
 from tests.reference_agent.tools.pg_cluster import pg_cluster
 
 pytestmark = pytest.mark.integration
-SCENARIO = Path(__file__).parents[2] / "scenarios" / "prompt-injection-direct.yaml"
+SCENARIOS = Path(__file__).parents[2] / "scenarios"
 
 
 @pytest.fixture(scope="module")
@@ -25,11 +25,12 @@ def tools_store() -> Iterator[str]:
 
 
 @pytest.mark.parametrize("profile", ["naive", "hardened"])
-def test_injection_scenario_on_the_rls_store(tools_store: str, profile: str,
+@pytest.mark.parametrize("name", ["prompt-injection-direct", "poisoned-kb"])
+def test_injection_scenario_on_the_rls_store(tools_store: str, name: str, profile: str,
                                              tmp_path: Path) -> None:
     options = RunOptions(out_root=tmp_path, time_scale=0.25, progress=False, render=False,
                          prometheus=False, tools_store=tools_store)
-    result = run_scenario(load_scenario(SCENARIO), profile, options)
+    result = run_scenario(load_scenario(SCENARIOS / f"{name}.yaml"), profile, options)
     slos = {s["name"]: s for s in result.slos}
     assert slos["leaks"]["n"] > 0
     if profile == "naive":  # the naive path reads with a role that sees every row: it leaks
