@@ -51,8 +51,34 @@ class FaultRow:
     errors: list[str] = field(default_factory=list)
 
 
+class _Outcome:
+    """Verdict helpers shared by the full view of a run and its light summary."""
+
+    run: dict[str, Any]
+    verdict: str
+    slo_rows: list[SLORow]
+
+    @property
+    def expected(self) -> str | None:
+        """The verdict the scenario's `expect` names for this profile (naive: fail), if any."""
+        value = self.run.get("expected")
+        return str(value) if value else None
+
+    @property
+    def outcome(self) -> str:
+        """What the run means for a suite: with an expectation, pass iff the verdict equals
+        it (a naive run that fails proves the scenario has teeth); without one, its verdict."""
+        if self.expected is None or self.verdict == "inconclusive":
+            return self.verdict
+        return "pass" if self.verdict == self.expected else "fail"
+
+    @property
+    def failed_slos(self) -> list[SLORow]:
+        return [r for r in self.slo_rows if r.verdict == "fail"]
+
+
 @dataclass
-class RunView:
+class RunView(_Outcome):
     run_dir: Path | None
     name: str
     run: dict[str, Any]
@@ -98,23 +124,6 @@ class RunView:
     def config(self) -> dict[str, Any]:
         return {k: v for k, v in self.run.items() if k not in _SHOWN_KEYS}
 
-    @property
-    def expected(self) -> str | None:
-        """The verdict the scenario's `expect` names for this profile (naive: fail), if any."""
-        value = self.run.get("expected")
-        return str(value) if value else None
-
-    @property
-    def outcome(self) -> str:
-        """What the run means for a suite: with an expectation, pass iff the verdict equals
-        it (a naive run that fails proves the scenario has teeth); without one, its verdict."""
-        if self.expected is None or self.verdict == "inconclusive":
-            return self.verdict
-        return "pass" if self.verdict == self.expected else "fail"
-
-    @property
-    def failed_slos(self) -> list[SLORow]:
-        return [r for r in self.slo_rows if r.verdict == "fail"]
 
 
 def _float(value: Any) -> float | None:
@@ -171,7 +180,7 @@ def _verdict(
 
 
 @dataclass
-class RunSummary:
+class RunSummary(_Outcome):
     """The light view of a run (run.json and slo.json only) for suite indexes and CI text."""
 
     run_dir: Path
@@ -197,23 +206,6 @@ class RunSummary:
     def profile(self) -> str | None:
         return self.run.get("profile")
 
-    @property
-    def expected(self) -> str | None:
-        """The verdict the scenario's `expect` names for this profile (naive: fail), if any."""
-        value = self.run.get("expected")
-        return str(value) if value else None
-
-    @property
-    def outcome(self) -> str:
-        """What the run means for a suite: with an expectation, pass iff the verdict equals
-        it (a naive run that fails proves the scenario has teeth); without one, its verdict."""
-        if self.expected is None or self.verdict == "inconclusive":
-            return self.verdict
-        return "pass" if self.verdict == self.expected else "fail"
-
-    @property
-    def failed_slos(self) -> list[SLORow]:
-        return [r for r in self.slo_rows if r.verdict == "fail"]
 
 
 def _read_json(path: Path) -> dict[str, Any] | None:
