@@ -33,6 +33,7 @@ from docker.models.containers import Container
 
 from harness.errors import StackError
 from harness.netutil import LOOPBACK
+from harness.stack.local import set_flag_args
 
 __all__ = ["COMPOSE_PORTS", "ComposeConfig", "ComposeStack"]
 
@@ -56,11 +57,7 @@ AGENT_FLAGS_ENV = "AGENT_FLAGS"
 
 
 def _format_flags(overrides: dict[str, Any]) -> str:
-    parts: list[str] = []
-    for name, value in overrides.items():
-        text = str(value).lower() if isinstance(value, bool) else str(value)
-        parts += ["--set", f"{name}={text}"]
-    return shlex.join(parts)
+    return shlex.join(set_flag_args(overrides))
 
 
 @dataclass

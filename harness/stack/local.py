@@ -62,7 +62,8 @@ def _hostport(url: str) -> str:
     return f"{parts.hostname}:{parts.port}"
 
 
-def _format_overrides(overrides: dict[str, Any]) -> list[str]:
+def set_flag_args(overrides: dict[str, Any]) -> list[str]:
+    """`--set name=value` arguments of the reference agent (booleans as true/false)."""
     argv: list[str] = []
     for name, value in overrides.items():
         text = str(value).lower() if isinstance(value, bool) else str(value)
@@ -184,7 +185,7 @@ class LocalStack:
                 "--host", LOOPBACK, "--port", str(port),
                 "--tools-url", self.proxy_urls["tools"],
                 "--llm-eu-url", self.proxy_urls["llm_eu"],
-                *_format_overrides(self.agent_overrides)]
+                *set_flag_args(self.agent_overrides)]
 
     def _agent_env(self) -> dict[str, str]:
         return {
