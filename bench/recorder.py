@@ -1,14 +1,16 @@
 """Cost of the harness's request recording under Locust load.
 
-The same Locust run (our locustfile, 20 users, no think time, 10 s) against the same trivial
-loopback HTTP server, with `record=False` (messages built and sent, nothing recorded) and
-with `record=True` (record built, reply scanned for canaries, one JSON line written per
-request). Runs alternate A B B A so drift of the shared machine hits both alike; requests/s
-come from Locust's own CSV stats. The verdict uses medians (one run disturbed by a neighbour
-on the shared machine should not decide it); the median of the ratios of adjacent on/off
-pairs is printed next to it as a check. Goal: recorded / baseline >= 0.95.
+Two Locust runs of the same load (our locustfile, 20 users, no think time) against the same
+trivial loopback HTTP server, side by side: one with `record=False` (messages built and sent,
+nothing recorded), one with `record=True` (record built, reply scanned for canaries, one JSON
+line written per request). Both Locust processes are pinned to the same CPU and the server
+to another, so the scheduler splits one core evenly between the two load generators: each
+one's requests/s then shows its own CPU cost per request, and whatever else the shared
+machine is doing hits both alike. (Run one after the other, the same load here drifted by up
+to 2x between runs, far more than the effect measured.) Rounds alternate which of the two
+starts first. Goal: recorded / baseline requests/s >= 0.95, the median over rounds.
 
-    python -m bench.recorder [BLOCKS]   # A B B A blocks (two on/off pairs each), default 3
+    python -m bench.recorder [ROUNDS]   # default 5 rounds of 15 s
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import json
-import resource
+import os
 import sys
 import tempfile
 import threading
@@ -28,7 +30,7 @@ from statistics import median
 from harness.load import LoadConfig, LoadRunner
 from harness.netutil import LOOPBACK, free_port
 
-USERS, RUN_TIME_S, BLOCKS, GOAL = 20, 10, 3, 0.95
+USERS, RUN_TIME_S, ROUNDS, GOAL = 20, 15, 5, 0.95
 TENANTS = {"acme": "key-acme", "globex": "key-globex", "initech": "key-initech"}
 _BODY = json.dumps({"reply": "Your order ORD-1003 shipped yesterday.", "request_id": "r"})
 _RESPONSE = (
@@ -59,7 +61,8 @@ class _Trivial(asyncio.Protocol):
 
 
 @contextmanager
-def trivial_server() -> Iterator[str]:
+def trivial_server(cpus: set[int] | None = None) -> Iterator[str]:
+    """A loopback HTTP server in a thread (on `cpus` when given); yields its URL."""
     port = free_port()
     loop = asyncio.new_event_loop()
     ready = threading.Event()
@@ -73,6 +76,8 @@ def trivial_server() -> Iterator[str]:
     task_holder: list[asyncio.Task[None]] = []
 
     def run() -> None:
+        if cpus:
+            os.sched_setaffinity(0, cpus)  # 0: this thread only
         task_holder.append(loop.create_task(serve()))
         with suppress(asyncio.CancelledError):
             loop.run_until_complete(task_holder[0])
@@ -88,16 +93,10 @@ def trivial_server() -> Iterator[str]:
         loop.close()
 
 
-def _children_cpu_s() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
-def one_run(url: str, record: bool, workdir: Path) -> tuple[float, int, float]:
-    """(requests/s, requests, Locust CPU s) of one run; rates from Locust's CSV stats."""
+def load_config(url: str, record: bool, workdir: Path) -> LoadConfig:
     from reference_agent.tenants import canaries
 
-    config = LoadConfig(
+    return LoadConfig(
         target_url=url,
         users=USERS,
         spawn_rate=USERS,
@@ -110,51 +109,72 @@ def one_run(url: str, record: bool, workdir: Path) -> tuple[float, int, float]:
         records_dir=workdir,
         record=record,
     )
-    cpu_before = _children_cpu_s()
-    with LoadRunner(config, workdir / "locust.log") as runner:
-        code = runner.wait(RUN_TIME_S + 60)
-        if code != 0:
-            sys.exit(f"locust exited with {code}; see {workdir / 'locust.log'}")
-    with (workdir / "locust_stats.csv").open() as fh:
-        row = next(r for r in csv.DictReader(fh) if r["Name"] == "Aggregated")
-    cpu_s = _children_cpu_s() - cpu_before  # the reaped Locust process, start-up included
-    requests = int(row["Request Count"])
+
+
+def request_counts(workdir: Path, record: bool) -> dict[int, int]:
+    """Requests sent by the end of each second with every user running, from Locust's own
+    per-second history: {unix second: total requests}."""
+    with (workdir / "locust_stats_history.csv").open() as fh:
+        rows = [r for r in csv.DictReader(fh) if r["Name"] == "Aggregated"]
+    counts = {int(r["Timestamp"]): int(r["Total Request Count"]) for r in rows
+              if int(r["User Count"]) == USERS}  # fmt: skip
     if record:
         written = len((workdir / "requests.jsonl").read_text().splitlines())
-        # Locust's final CSV is a snapshot taken as it stops; the recorder keeps writing
-        # until the users are gone, so it may hold more, never fewer
-        assert written >= requests, (written, requests)
-    return float(row["Requests/s"]), requests, cpu_s
+        # the recorder keeps writing until the users are gone: it may hold more, never fewer
+        assert written >= max(counts.values()), (written, max(counts.values()))
+    return counts
+
+
+def one_round(url: str, workdir: Path, recorded_first: bool) -> dict[bool, float]:
+    """Both modes at once; {record: requests/s over the seconds when both ran at full load}."""
+    modes = [True, False] if recorded_first else [False, True]
+    runners = {
+        record: LoadRunner(load_config(url, record, workdir / f"record-{record}"),
+                           workdir / f"record-{record}" / "locust.log")
+        for record in modes
+    }  # fmt: skip
+    try:
+        for record in modes:
+            runners[record].start()
+        for runner in runners.values():
+            code = runner.wait(RUN_TIME_S + 60)
+            if code != 0:
+                sys.exit(f"locust exited with {code}; see {runner.log_path}")
+    finally:
+        for runner in runners.values():
+            runner.stop(grace_s=0)
+    counts = {record: request_counts(workdir / f"record-{record}", record) for record in modes}
+    # Each process starts and stops alone on the shared core: only the seconds both report
+    # full load count, less the first and last (spawning; stopping)
+    common = sorted(set(counts[True]) & set(counts[False]))[1:-1]
+    if len(common) < 3:
+        sys.exit(f"the two runs overlapped for {len(common)} s only; see {workdir}")
+    span = common[-1] - common[0]
+    return {record: (c[common[-1]] - c[common[0]]) / span for record, c in counts.items()}
 
 
 def main() -> None:
-    blocks = int(sys.argv[1]) if len(sys.argv) > 1 else BLOCKS
-    rates: dict[bool, list[float]] = {False: [], True: []}
-    cpu_per_req: dict[bool, list[float]] = {False: [], True: []}
-    order = [False, True, True, False] * blocks
-    with tempfile.TemporaryDirectory() as tmp, trivial_server() as url:
-        for i, record in enumerate(order):
-            rps, n, cpu_s = one_run(url, record, Path(tmp) / f"run{i}")
-            rates[record].append(rps)
-            cpu_per_req[record].append(cpu_s / n * 1e6)
-            mode = "on " if record else "off"
+    rounds = int(sys.argv[1]) if len(sys.argv) > 1 else ROUNDS
+    cpus = sorted(os.sched_getaffinity(0))
+    # Locust children inherit the main thread's CPU; the server thread takes the others
+    load_cpu, server_cpus = ({cpus[0]}, set(cpus[1:])) if len(cpus) > 1 else (None, None)
+    if load_cpu:
+        os.sched_setaffinity(0, load_cpu)
+    ratios: list[float] = []
+    with tempfile.TemporaryDirectory() as tmp, trivial_server(server_cpus) as url:
+        for i in range(rounds):
+            rates = one_round(url, Path(tmp) / f"round{i}", recorded_first=i % 2 == 0)
+            ratios.append(rates[True] / rates[False])
             print(
-                f"run {i}: recording {mode} {rps:8.1f} req/s ({n} requests, "
-                f"{cpu_s / n * 1e6:.0f} us Locust CPU per request)",
+                f"round {i}: without {rates[False]:7.1f} req/s, with {rates[True]:7.1f} req/s: "
+                f"ratio {ratios[-1]:.3f}",
                 flush=True,
             )
-    base, with_rec = median(rates[False]), median(rates[True])
-    ratio = with_rec / base
-    # adjacent pairs: (off, on) then (on, off) in each A B B A block
-    paired = median(on / off for off, on in zip(rates[False], rates[True], strict=True))
-    cpu_off, cpu_on = median(cpu_per_req[False]), median(cpu_per_req[True])
-    print(f"runs: {len(order)} ({blocks} A B B A blocks); medians below")
-    print(f"without recorder: {base:.1f} req/s, {cpu_off:.0f} us CPU/request")
-    print(f"with recorder:    {with_rec:.1f} req/s, {cpu_on:.0f} us CPU/request")
-    print(f"CPU per request ratio (without / with): {cpu_off / cpu_on:.3f}")
-    print(f"median of adjacent-pair ratios (with / without): {paired:.3f}")
+    pinning = f"Locust on CPU {cpus[0]}, server on {server_cpus}" if load_cpu else "no pinning"
+    print(f"rounds: {rounds} of {RUN_TIME_S} s, both modes side by side ({pinning})")
+    ratio = median(ratios)
     verdict = "OK" if ratio >= GOAL else "MISSED"
-    print(f"requests/s ratio (with / without): {ratio:.3f} (goal >= {GOAL})  {verdict}")
+    print(f"requests/s ratio (with / without), median: {ratio:.3f} (goal >= {GOAL})  {verdict}")
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ Task choice uses that RNG rather than Locust's `@task` weights (which draw from 
 
 from __future__ import annotations
 
+import atexit
 import fcntl
 import itertools
 import os
@@ -74,11 +75,18 @@ def _records_path() -> Path:
 def writer() -> RequestWriter:
     """This process's record writer, opened on first use (the master never sends requests).
 
-    Never closed before exit: requests still in flight while Locust shuts down must be
-    recorded too, and the file is unbuffered, so nothing is left to flush."""
+    Its lines go out at the end of each turn of gevent's loop, before it waits on sockets
+    again (see harness.load.recorder). Never closed before exit: requests still in flight
+    while Locust shuts down must be recorded too; exit flushes what the loop did not."""
     global _writer
     if _writer is None:
-        _writer = RequestWriter(Recorder(_records_path()), DETECTOR)
+        _writer = RequestWriter(
+            Recorder(_records_path()),
+            DETECTOR,
+            defer=gevent.get_hub().loop.run_callback,
+            read_headers=read_header_values,
+        )
+        atexit.register(_writer.flush)
     return _writer
 
 
@@ -174,7 +182,7 @@ class AgentUser(FastHttpUser):
                 self.tenant,
                 message.task,
                 self.index,
-                read_header_values(response.headers if status else None),
+                response.headers if status else None,
                 response.content if status else None,  # bytes: decoded only if need be
                 attack_spec.id if attack_spec else None,
                 attack_spec.category if attack_spec else None,

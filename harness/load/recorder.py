@@ -1,14 +1,20 @@
 """One JSON line per user request (docs/contracts.md, "Request record"), written as it happens.
 
-The file is opened once per process for appending, unbuffered: every record reaches the kernel
-with its own write(2) of one complete line, so a run killed at any moment leaves every finished
-request on disk and nothing torn (readers skip a torn last line anyway).
+The file is opened once per process for appending, unbuffered: records reach the kernel as
+whole lines by write(2), so a run killed at any moment leaves its finished requests on disk
+and nothing torn (readers skip a torn last line anyway). Outside Locust each record is its
+own write(2). In the Locust process, `RequestWriter` keeps the raw values of the requests
+that end in one turn of gevent's loop and, before the loop waits for the network again,
+renders them in one go and writes them with one write(2): a system call per record, and
+rendering each line cold between two HTTP exchanges, cost the load generator more than
+the rendering itself.
 
 This runs once per request inside the Locust process, whose CPU is the load generator's
 ceiling, so the hot path (`RequestWriter`) avoids the general machinery: the reply is scanned
 as bytes (decoded only when it holds a canary prefix or an error body), and the JSON line is
 rendered with one `%` template rather than by `json`. Both give the same bytes as `json`'s
-compact encoding of the record dict (`build_record`); the tests fuzz that.
+compact encoding of the record dict (`build_record`), timestamps aside (`seconds_json`); the
+tests fuzz that.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from json.encoder import encode_basestring_ascii
 from pathlib import Path
 from typing import Any
@@ -190,65 +196,34 @@ def _json_value(value: Any) -> str:
     return _ENCODER.encode(value)
 
 
+def seconds_json(ts: Any) -> str:
+    """An epoch time as the record writes it: seconds with six decimals (whole microseconds;
+    a double holds no finer digits at today's epoch). Anything else as `json` writes it."""
+    if type(ts) is float and 0.0 <= ts < _TS_MAX:
+        us = int(ts * 1e6 + 0.5)
+        return f"{us // 1_000_000}.{us % 1_000_000:06d}"
+    return _json_value(ts)
+
+
+_TS_MAX = 1e10  # year 2286; with a latency under 1e9 ms the end stays far below 2**53 us
 # '{"ts_start":', ',"ts_end":', ...: each value's JSON goes right after its key fragment
 _KEYS = tuple(
     ("," if i else "{") + encode_basestring_ascii(k) + ":" for i, k in enumerate(REQUEST_FIELDS)
 )
-# The same with a slot per value: %r writes a finite float as json does (float.__repr__),
-# %d an int; every %s gets a value already rendered as JSON.
-_LINE = (
-    "".join(
-        key + ("%r" if i < 3 else "%d" if name in ("status", "user") else "%s")
-        for i, (key, name) in enumerate(zip(_KEYS, REQUEST_FIELDS, strict=True))
-    )
-    + "}\n"
-)
-_WRITER_LINE = _LINE.replace('"latency_ms":%r', '"latency_ms":%s')  # RequestWriter renders it
+_RENDER = tuple(seconds_json if k.startswith("ts_") else _json_value for k in REQUEST_FIELDS)
 # ".0", ".001", ..., ".12", ...: how repr ends a whole number of thousandths
 _THOUSANDTHS = tuple(".0" if r == 0 else f".{r:03d}".rstrip("0") for r in range(1000))
 
 
 def request_line(values: Sequence[Any]) -> bytes:
-    """The record's JSON line: the same bytes as `json` compact-encoding the record dict."""
-    (ts_start, ts_end, latency_ms, status, ok, error, tenant, task, request_id, llm_calls,
-     cost_usd, degraded, model, attack_id, attack_category, leaked, user) = values  # fmt: skip
-    if (  # the shape `request_values` gives: one formatting call, no per-field dispatch
-        type(ts_start) is float
-        and type(ts_end) is float
-        and type(latency_ms) is float
-        and ts_start - ts_start == ts_end - ts_end == latency_ms - latency_ms == 0.0  # finite
-        and type(status) is int
-        and type(user) is int
-        and type(ok) is bool
-        and type(degraded) is bool
-    ):
-        line = _LINE % (
-            ts_start,
-            ts_end,
-            latency_ms,
-            status,
-            "true" if ok else "false",
-            _json_value(error),
-            _json_value(tenant),
-            _json_value(task),
-            _json_value(request_id),
-            _json_value(llm_calls),
-            _json_value(cost_usd),
-            "true" if degraded else "false",
-            _json_value(model),
-            _json_value(attack_id),
-            _json_value(attack_category),
-            _json_value(leaked),
-            user,
-        )
-    else:
-        line = "".join([key + _json_value(v) for key, v in zip(_KEYS, values, strict=True)])
-        line += "}\n"
-    return line.encode("ascii")  # json's ASCII escaping leaves nothing else
+    """The record's JSON line: `json`'s compact encoding of the record dict, except that the
+    timestamps are written by `seconds_json`."""
+    parts = [key + render(v) for key, render, v in zip(_KEYS, _RENDER, values, strict=True)]
+    return ("".join(parts) + "}\n").encode("ascii")  # json's ASCII escaping leaves no other
 
 
 class Recorder:
-    """Appends records to one JSONL file, one write(2) of one whole line per record."""
+    """Appends records to one JSONL file, each call one write(2) of whole lines."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
@@ -256,6 +231,7 @@ class Recorder:
         flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC
         self._fd: int | None = os.open(self.path, flags, 0o644)
         self.count = 0
+        """Lines written so far."""
 
     def write(self, record: Mapping[str, Any]) -> None:
         """Any JSON-able record, keys in its own order."""
@@ -265,14 +241,14 @@ class Recorder:
         """A request record given as `request_values` returns it (the fast path)."""
         self.write_line(request_line(values))
 
-    def write_line(self, line: bytes) -> None:
-        """One complete line (ending in a newline), straight to the kernel."""
+    def write_line(self, lines: bytes) -> None:
+        """One or more complete lines (each ending in a newline), straight to the kernel."""
         if self._fd is None:
             raise ValueError(f"recorder for {self.path} is closed")
-        written = os.write(self._fd, line)
-        while written < len(line):  # a regular file writes all at once unless the disk fills
-            written += os.write(self._fd, line[written:])
-        self.count += 1
+        written = os.write(self._fd, lines)
+        while written < len(lines):  # a regular file writes all at once unless the disk fills
+            written += os.write(self._fd, lines[written:])
+        self.count += lines.count(b"\n")
 
     def close(self) -> None:
         if self._fd is not None:
@@ -286,18 +262,46 @@ class Recorder:
         self.close()
 
 
-class RequestWriter:
-    """The per-request hot path of the Locust process: computes a record and writes its line.
+_CACHE_MAX = 4096  # distinct reply-header and attack fragments kept per writer
+# the line with its fixed keys in place; "%s" slots get rendered JSON of one or more fields
+_WRITER_LINE = (
+    _KEYS[0] + "%d.%06d" + _KEYS[1] + "%d.%06d" + _KEYS[2] + "%s" + _KEYS[3] + "%s"
+    + _KEYS[6] + "%s" + _KEYS[7] + "%s" + _KEYS[8] + "%s" + _KEYS[9] + "%s" + _KEYS[13]
+    + "%s" + _KEYS[15] + "%s" + _KEYS[16] + "%d}\n"
+)  # fmt: skip
 
-    The same line as `request_line(request_values(...))` (the tests hold it to that), with
-    the per-field work of the general path done inline for the usual types: this runs once
-    per request in the load generator, whose CPU caps the load.
+
+class RequestWriter:
+    """The per-request hot path of the Locust process: records one exchange.
+
+    The same line as `request_line(request_values(...))` (the tests hold it to that). This
+    runs once per request in the load generator, whose CPU caps the load, so the usual case
+    is one formatting call whose slots hold ready JSON: fragments for fields that repeat
+    from request to request (status with ok and error; the reply headers; the attack) are
+    rendered once by the general code and kept; timestamps and latency are rendered from
+    integers, as float repr is the dearest step of a record.
     """
 
-    def __init__(self, recorder: Recorder, detector: LeakDetector) -> None:
+    def __init__(
+        self,
+        recorder: Recorder,
+        detector: LeakDetector,
+        defer: Callable[[Callable[[], None]], object] | None = None,
+        read_headers: Callable[[Any], Sequence[Any]] = header_values,
+    ) -> None:
+        """`defer(fn)`, if given, runs `fn` soon, before the process next sleeps (gevent's
+        `loop.run_callback`): records written until then are rendered and written together.
+        Without it each record is written at once. Call `flush` before exit either way.
+        `read_headers` reads `HEADERS` from a reply's headers as `header_values` does."""
         self.recorder = recorder
+        self._read_headers = read_headers
         self.detector = detector
+        self._defer = defer
+        self._pending: list[tuple[Any, ...]] = []
         self._scan_all = not detector.prefix_only  # else only replies holding b"CANARY-"
+        self._ok_status: dict[int, str] = {}  # 2xx status -> 'status,"ok":true,"error":null'
+        self._header_json: dict[tuple[Any, ...], str] = {}  # raw headers -> llm_calls..model
+        self._attack_json: dict[tuple[Any, Any], str] = {}  # (id, category) -> both
 
     def write(
         self,
@@ -308,77 +312,143 @@ class RequestWriter:
         tenant: str,
         task: str,
         user: int,
-        header_values: Sequence[Any],
+        headers: Mapping[str, Any] | None,
         reply: bytes | None,
         attack_id: str | None,
         attack_category: str | None,
         client_request_id: str,
     ) -> list[str]:
-        """Writes the record of one exchange; returns its leaked canaries.
-
-        `header_values` as `header_values()` gives them; `reply` the body as received."""
-        request_id, llm_calls, cost_usd, degraded, model = header_values
-        ok = 200 <= status < 300
-        error = None if ok else error_text(status, exception, reply)
+        """Records one exchange (now, or at the deferred flush); returns its leaked canaries
+        at once. `headers` are the reply's (None without a reply), `reply` its body as
+        received."""
         leaked = (
             self.detector.leaked(reply, tenant)
             if reply and (self._scan_all or _PREFIX_BYTES in reply)
             else []
         )
-        calls, cost = _int(llm_calls), _float(cost_usd)
-        # round(latency_ms, 3) and its repr from integers: float<->decimal conversions are
-        # the dearest part of a record. k is the nearest whole number of microseconds,
-        # unless the product's rounding error (< 2.5e-4 below 1e12) could tip a near tie,
-        # which round() settles. k / 1000 is then the double round() returns, and below 1e12
-        # its repr is k's decimal digits (doubles there are far finer than 0.001).
+        values = (ts_start, latency_ms, status, exception, tenant, task, user, headers,
+                  reply, attack_id, attack_category, client_request_id, leaked)  # fmt: skip
+        if self._defer is None:
+            self.recorder.write_line(self.line(*values))
+        else:
+            if not self._pending:
+                self._defer(self.flush)
+            self._pending.append(values)
+        return leaked
+
+    def flush(self) -> None:
+        """Renders the records held for the deferred flush and writes them in one write(2)."""
+        if self._pending:
+            pending, self._pending = self._pending, []
+            line = self.line
+            self.recorder.write_line(b"".join([line(*values) for values in pending]))
+
+    def line(
+        self,
+        ts_start: float,
+        latency_ms: float,
+        status: int,
+        exception: BaseException | None,
+        tenant: str,
+        task: str,
+        user: int,
+        headers: Mapping[str, Any] | None,
+        reply: bytes | None,
+        attack_id: str | None,
+        attack_category: str | None,
+        client_request_id: str,
+        leaked: list[str],
+    ) -> bytes:
+        """The record's line: `write`'s arguments, and the leaks found in the reply."""
+        found = self._read_headers(headers)
+        request_id = found[0] or client_request_id
+        # round(latency_ms, 3) and its repr from integers. k is the nearest whole number of
+        # microseconds, unless the product's rounding error (< 2.5e-4 below 1e12) could tip
+        # a near tie, which the general path settles. Below 1e12, k / 1000 is the double
+        # round() returns and its repr is k's decimal digits.
         scaled = latency_ms * 1000.0
         whole = int(scaled) if type(latency_ms) is float and 0.0 <= scaled < 1e12 else -1
-        if whole >= 0 and abs(scaled - whole - 0.5) > 2.5e-4:
-            k = whole + 1 if scaled - whole > 0.5 else whole
-            latency: float = k / 1000
-            latency_json = f"{k // 1000}{_THOUSANDTHS[k % 1000]}"
-        else:
-            latency = round(latency_ms, 3)
-            latency_json = _json_value(latency)
-        ts_end = ts_start + latency_ms / 1000.0
-        request_id = request_id or client_request_id
-        model = model or None
-        if (  # the usual types: one formatting call; anything else takes the general path
-            type(ts_start) is float
-            and ts_start - ts_start == ts_end - ts_end == 0.0  # finite
+        if not (
+            whole >= 0
+            and abs(scaled - whole - 0.5) > 2.5e-4
+            and type(ts_start) is float
+            and 0.0 <= ts_start < _TS_MAX
             and type(status) is int
             and type(user) is int
             and type(tenant) is str
             and type(task) is str
             and type(request_id) is str
-            and (cost is None or cost - cost == 0.0)
         ):
-            line = _WRITER_LINE % (
-                ts_start,
-                ts_end,
-                latency_json,
-                status,
-                "true" if ok else "false",
-                "null" if error is None else encode_basestring_ascii(error),
-                encode_basestring_ascii(tenant),
-                encode_basestring_ascii(task),
-                encode_basestring_ascii(request_id),
-                "null" if calls is None else int.__repr__(calls),
-                "null" if cost is None else float.__repr__(cost),
-                "true" if (degraded or "").lower() == "true" else "false",
-                "null" if model is None else _json_value(model),
-                "null" if attack_id is None else _json_value(attack_id),
-                "null" if attack_category is None else _json_value(attack_category),
-                "[]" if not leaked else _json_value(leaked),
-                user,
-            )
-            self.recorder.write_line(line.encode("ascii"))
-        else:
-            self.recorder.write_line(
-                request_line(
-                    (ts_start, ts_end, latency, status, ok, error, tenant, task, request_id,
-                     calls, cost, (degraded or "").lower() == "true", model, attack_id,
-                     attack_category, leaked, user)
-                )
+            return self._general_line(
+                ts_start, latency_ms, status, exception, tenant, task, user, found,
+                reply, attack_id, attack_category, request_id, leaked,
             )  # fmt: skip
-        return leaked
+        k = whole + 1 if scaled - whole > 0.5 else whole
+        start_us = int(ts_start * 1e6 + 0.5)
+        end_us = int((ts_start + latency_ms / 1000.0) * 1e6 + 0.5)
+        status_json = self._ok_status.get(status) or self._status_json(status, exception, reply)
+        raw, attack = found[1:], (attack_id, attack_category)
+        try:
+            headers_json = self._header_json.get(raw) or self._headers_json(raw)
+            attack_json = self._attack_json.get(attack) or self._attacks_json(attack)
+        except TypeError:  # an unhashable value: not from HTTP headers or the corpus
+            return self._general_line(
+                ts_start, latency_ms, status, exception, tenant, task, user, found,
+                reply, attack_id, attack_category, request_id, leaked,
+            )  # fmt: skip
+        line = _WRITER_LINE % (
+            start_us // 1_000_000, start_us % 1_000_000,
+            end_us // 1_000_000, end_us % 1_000_000,
+            f"{k // 1000}{_THOUSANDTHS[k % 1000]}",
+            status_json,
+            encode_basestring_ascii(tenant),
+            encode_basestring_ascii(task),
+            encode_basestring_ascii(request_id),
+            headers_json,
+            attack_json,
+            "[]" if not leaked else _json_value(leaked),
+            user,
+        )  # fmt: skip
+        return line.encode("ascii")
+
+    def _status_json(self, status: int, exception: BaseException | None, reply: Any) -> str:
+        """'status,"ok":...,"error":...' of this reply (kept for 2xx, whose error is null)."""
+        ok = 200 <= status < 300
+        error = None if ok else error_text(status, exception, reply)
+        rendered = f"{status},{_KEYS[4][1:]}{_json_value(ok)}{_KEYS[5]}{_json_value(error)}"
+        if ok and len(self._ok_status) < _CACHE_MAX:
+            self._ok_status[status] = rendered
+        return rendered
+
+    def _headers_json(self, headers: tuple[Any, ...]) -> str:
+        """The JSON of llm_calls, cost_usd, degraded and model from their raw header values."""
+        llm_calls, cost_usd, degraded, model = headers
+        values = (_int(llm_calls), _float(cost_usd), (degraded or "").lower() == "true",
+                  model or None)  # fmt: skip
+        rendered = _json_value(values[0]) + "".join(
+            _KEYS[i] + _json_value(v) for i, v in zip(range(10, 13), values[1:], strict=True)
+        )
+        if len(self._header_json) < _CACHE_MAX:
+            self._header_json[headers] = rendered
+        return rendered
+
+    def _attacks_json(self, attack: tuple[Any, Any]) -> str:
+        rendered = _json_value(attack[0]) + _KEYS[14] + _json_value(attack[1])
+        if len(self._attack_json) < _CACHE_MAX:
+            self._attack_json[attack] = rendered
+        return rendered
+
+    def _general_line(
+        self, ts_start: Any, latency_ms: Any, status: Any, exception: BaseException | None,
+        tenant: Any, task: Any, user: Any, found: Sequence[Any], reply: Any,
+        attack_id: Any, attack_category: Any, request_id: Any, leaked: list[str],
+    ) -> bytes:  # fmt: skip
+        """Any values: the general code, field by field."""
+        _, llm_calls, cost_usd, degraded, model = found
+        ok = 200 <= status < 300
+        return request_line(
+            (ts_start, ts_start + latency_ms / 1000.0, round(latency_ms, 3), status, ok,
+             None if ok else error_text(status, exception, reply), tenant, task, request_id,
+             _int(llm_calls), _float(cost_usd), (degraded or "").lower() == "true",
+             model or None, attack_id, attack_category, leaked, user)
+        )  # fmt: skip

@@ -25,6 +25,7 @@ from harness.load.recorder import (
     header_values,
     request_line,
     request_values,
+    seconds_json,
 )
 from harness.measure.run_data import REQUEST_COLUMNS
 
@@ -37,7 +38,14 @@ CUSTOM = LeakDetector({"acme": ["s3cret-token"], "globex": ["CANARY-globex-beef"
 
 
 def as_json(values: tuple[object, ...]) -> bytes:
-    return (_ENCODER.encode(dict(zip(REQUEST_FIELDS, values, strict=True))) + "\n").encode()
+    """What `json` writes for the record, with the timestamps as `seconds_json` writes them."""
+    parts = [
+        _ENCODER.encode(key)
+        + ":"
+        + (seconds_json(v) if key.startswith("ts_") else _ENCODER.encode(v))
+        for key, v in zip(REQUEST_FIELDS, values, strict=True)
+    ]
+    return ("{" + ",".join(parts) + "}\n").encode()
 
 
 def test_fields_are_the_contract_order() -> None:
@@ -54,6 +62,23 @@ typical = st.tuples(
     st.none() | st.integers(0, 99), st.none() | floats, st.booleans(), st.none() | texts,
     st.none() | texts, st.none() | texts, st.lists(texts, max_size=3), st.integers(0, 10**6),
 )  # fmt: skip
+
+
+@fuzz
+@given(st.floats(0, 1e10 - 1))
+def test_timestamps_are_seconds_to_the_microsecond(ts: float) -> None:
+    text = seconds_json(ts)
+    whole, _, micros = text.partition(".")
+    assert whole.isdigit() and len(micros) == 6 and micros.isdigit()
+    # the nearest microsecond, give or take the rounding of ts * 1e6
+    assert abs(int(whole) * 1_000_000 + int(micros) - ts * 1e6) <= 0.5 + ts * 1e6 * 2**-52
+
+
+def test_timestamps_out_of_range_are_written_by_json() -> None:
+    for odd in (-1.0, 1e10, math.inf, math.nan, 5, None):
+        assert seconds_json(odd) == _ENCODER.encode(odd)
+    assert seconds_json(1764270000.25) == "1764270000.250000"
+    assert seconds_json(0.0000004) == "0.000000" and seconds_json(0.0000006) == "0.000001"
 
 
 @fuzz
@@ -194,15 +219,16 @@ def test_writer_line_is_the_general_line(
     lines = _Lines()
     exception = ConnectionRefusedError("refused") if status == 0 else None
     attack_id, category = attack or (None, None)
+    pairs = zip(HEADERS, header_values, strict=True)
+    headers = {name: value for name, value in pairs if value is not None}
     leaked = RequestWriter(lines, detector).write(  # type: ignore[arg-type]
-        ts_start, latency_ms, status, exception, tenant, task, 7, header_values, reply,
-        attack_id, category, "mine",
+        ts_start, latency_ms, status, exception, tenant, task, 7, headers, reply, attack_id,
+        category, "mine",
     )  # fmt: skip
-    headers = dict(zip(HEADERS, header_values, strict=True))
     values = request_values(
         ts_start=ts_start, ts_end=ts_start + latency_ms / 1000.0, latency_ms=latency_ms,
         status=status, error=error_text(status, exception, reply), tenant=tenant, task=task,
-        user=7, headers={k: v for k, v in headers.items() if v is not None}, reply=reply,
+        user=7, headers=headers, reply=reply,
         detector=detector, attack_id=attack_id, attack_category=category,
         client_request_id="mine",
     )  # fmt: skip
@@ -214,8 +240,8 @@ def test_writer_reports_leaks_and_fails_over_to_json_for_odd_values() -> None:
     lines = _Lines()
     writer = RequestWriter(lines, DETECTOR)  # type: ignore[arg-type]
     body = b'{"reply": "CANARY-globex-000000000002"}'
-    args = (1.0, 2.0, 200, None, "acme", "chat", 1, ("r", "1", "nan", None, None), body, None,
-            None, "c")  # fmt: skip
+    headers = {"x-request-id": "r", "x-llm-calls": "1", "x-cost-usd": "nan"}
+    args = (1.0, 2.0, 200, None, "acme", "chat", 1, headers, body, None, None, "c")
     assert writer.write(*args) == ["CANARY-globex-000000000002"]
     row = json.loads(lines.lines[0])
     assert row["cost_usd"] != row["cost_usd"]  # NaN, as json writes it
@@ -248,3 +274,48 @@ def test_fast_header_read_equals_the_general_one(pairs: list[tuple[str, str]]) -
     assert read_header_values(headers) == header_values(headers)
     assert read_header_values(None) == header_values(None) == (None,) * 5
     assert read_header_values(dict(pairs)) == header_values(dict(pairs))
+
+
+def _exchange(i: int) -> tuple[object, ...]:
+    body = b"CANARY-globex-000000000002" if i == 1 else b'{"reply": "ok"}'
+    headers = {"x-request-id": f"r{i}", "x-llm-calls": "2", "x-cost-usd": "0.002"}
+    return (1764270000.25 + i, 12.5, 200, None, "acme", "chat", i, headers, body, None, None,
+            f"c{i}")  # fmt: skip
+
+
+def test_deferred_records_are_rendered_and_written_together_at_the_flush() -> None:
+    immediate, deferred = _Lines(), _Lines()
+    scheduled: list[object] = []
+    now = RequestWriter(immediate, DETECTOR)  # type: ignore[arg-type]
+    later = RequestWriter(deferred, DETECTOR, defer=scheduled.append)  # type: ignore[arg-type]
+    for i in range(3):
+        assert later.write(*_exchange(i)) == now.write(*_exchange(i))  # leaks found at once
+    assert later.write(*_exchange(1)) == ["CANARY-globex-000000000002"]
+    assert deferred.lines == [] and scheduled == [later.flush]  # one flush per batch
+    later.flush()
+    assert deferred.lines == [b"".join([*immediate.lines, immediate.lines[1]])]
+    later.flush()  # nothing pending: no empty write
+    assert len(deferred.lines) == 1
+    later.write(*_exchange(2))
+    assert scheduled == [later.flush, later.flush]
+
+
+def test_deferred_records_reach_the_file_before_gevent_waits_again(tmp_path: Path) -> None:
+    import gevent
+
+    path = tmp_path / "requests.jsonl"
+    recorder = Recorder(path)
+    writer = RequestWriter(
+        recorder, DETECTOR, defer=gevent.get_hub().loop.run_callback,
+        read_headers=read_header_values,
+    )  # fmt: skip
+    try:
+        gevent.joinall([gevent.spawn(writer.write, *_exchange(i)) for i in range(5)])
+        gevent.sleep(0)  # one turn of the loop
+        rows = [json.loads(line) for line in path.read_text().splitlines()]
+        assert [r["user"] for r in rows] == list(range(5)) and recorder.count == 5
+        assert rows[1]["leaked_canaries"] == ["CANARY-globex-000000000002"]
+        assert rows[0]["ts_start"] == 1764270000.25 and rows[0]["latency_ms"] == 12.5
+    finally:
+        writer.flush()
+        recorder.close()
