@@ -28,6 +28,7 @@ from typing import Any
 from harness.faults.base import Fault
 from harness.faults.scheduler import FaultScheduler
 from harness.measure.follow import JsonlFollower
+from harness.measure.run_data import IN_FLIGHT_ERROR
 
 __all__ = ["DeployWatcher", "watch_deploys"]
 
@@ -44,6 +45,8 @@ class _Records:
     def read(self) -> list[tuple[float, float, bool]]:
         out: list[tuple[float, float, bool]] = []
         for r in self._follower.poll():
+            if r.get("error") == IN_FLIGHT_ERROR:  # unanswered when the load stopped
+                continue
             try:
                 out.append((float(r["ts_start"]), float(r["ts_end"]), bool(r["ok"])))
             except (KeyError, TypeError, ValueError):

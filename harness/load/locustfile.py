@@ -21,13 +21,14 @@ from pathlib import Path
 from typing import Any
 
 import gevent
+from gevent import GreenletExit
 from locust import events, task
 from locust.contrib.fasthttp import FastHttpUser
 
 from harness.load.attacks import load_corpus
 from harness.load.config import CONFIG_ENV, WORKER_ENV, LoadConfig
 from harness.load.headers import read_header_values
-from harness.load.recorder import LeakDetector, Recorder, RequestWriter
+from harness.load.recorder import InFlightAtEnd, LeakDetector, Recorder, RequestWriter
 from harness.load.tasks import Message, TaskContext, attack, build_message
 
 SESSION_TURNS = 5  # a user starts a new conversation every this many messages
@@ -162,31 +163,61 @@ class AgentUser(FastHttpUser):
         stats_name = f"attack:{message.attack.category}" if message.attack else message.task
         ts_start = time.time()
         started = time.perf_counter()
-        with self.client.post(
-            CONFIG.chat_path,
-            json={"message": message.text, "session_id": session},
-            headers={"x-api-key": self.api_key, "x-request-id": request_id},
-            name=stats_name,
-            catch_response=True,
-        ) as response:
+        try:
+            exchange = self.client.post(
+                CONFIG.chat_path,
+                json={"message": message.text, "session_id": session},
+                headers={"x-api-key": self.api_key, "x-request-id": request_id},
+                name=stats_name,
+                catch_response=True,
+            )
+        except GreenletExit:  # the load stopped (run over, or interrupted) mid-request
+            if CONFIG.record:
+                latency_ms = (time.perf_counter() - started) * 1000.0
+                self.record(ts_start, latency_ms, 0, InFlightAtEnd(), message, request_id)
+            raise
+        with exchange as response:
             latency_ms = (time.perf_counter() - started) * 1000.0
             if not CONFIG.record:
                 return
             status = int(response.status_code or 0)
-            attack_spec = message.attack
-            leaked = writer().write(
+            leaked = self.record(
                 ts_start,
                 latency_ms,
                 status,
                 getattr(response, "error", None),
-                self.tenant,
-                message.task,
-                self.index,
+                message,
+                request_id,
                 response.headers if status else None,
                 response.content if status else None,  # bytes: decoded only if need be
-                attack_spec.id if attack_spec else None,
-                attack_spec.category if attack_spec else None,
-                request_id,
             )
             if leaked:
                 response.failure(f"leaked canaries: {leaked}")
+
+    def record(
+        self,
+        ts_start: float,
+        latency_ms: float,
+        status: int,
+        exception: BaseException | None,
+        message: Message,
+        request_id: str,
+        headers: Any = None,
+        reply: bytes | None = None,
+    ) -> list[str]:
+        """Records one exchange of this user; returns the canaries it leaked."""
+        attack_spec = message.attack
+        return writer().write(
+            ts_start,
+            latency_ms,
+            status,
+            exception,
+            self.tenant,
+            message.task,
+            self.index,
+            headers,
+            reply,
+            attack_spec.id if attack_spec else None,
+            attack_spec.category if attack_spec else None,
+            request_id,
+        )

@@ -100,6 +100,12 @@ def _float(value: str | None) -> float | None:
         return None
 
 
+class InFlightAtEnd(Exception):
+    """The load stopped while the request awaited its answer. Its record's `error` is this
+    class's name (`harness.measure.run_data.IN_FLIGHT_ERROR`) and its latency the time it
+    had waited; SLOs keep such requests apart, their outcome being unknown."""
+
+
 def error_text(
     status: int, exception: BaseException | None, body: bytes | str | None
 ) -> str | None:
@@ -107,8 +113,11 @@ def error_text(
     if 200 <= status < 300:
         return None
     if status == 0:
-        name = type(exception).__name__ if exception is not None else "NoResponse"
-        return f"{name}: {exception}" if exception is not None else name
+        if exception is None:
+            return "NoResponse"
+        name = type(exception).__name__
+        message = str(exception)
+        return f"{name}: {message}" if message else name
     detail = ""
     if body:
         try:

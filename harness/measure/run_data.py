@@ -27,10 +27,22 @@ TOOL_CALL_COLUMNS = [
     "latency_ms",
 ]
 FAULT_COLUMNS = ["ts", "event", "index", "kind", "target", "params", "at_s", "for_s", "error"]
+IN_FLIGHT_ERROR = "InFlightAtEnd"
+"""The `error` of a request still unanswered when the load stopped (status 0): its outcome is
+unknown, so it is kept apart from the answered requests (`RunData.in_flight`)."""
 
 
 def _frame(rows: list[dict[str, Any]], columns: list[str]) -> pd.DataFrame:
     return with_columns(pd.DataFrame(rows), columns)
+
+
+def split_in_flight(requests: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(answered requests, requests in flight when the load stopped), original order kept."""
+    pending = (requests["error"] == IN_FLIGHT_ERROR).to_numpy(dtype=bool, na_value=False)
+    if not pending.any():
+        return requests, requests.iloc[:0]
+    return (requests[~pending].reset_index(drop=True),
+            requests[pending].reset_index(drop=True))
 
 
 def _paths(run_dir: Path, stem: str) -> list[Path]:
@@ -40,7 +52,10 @@ def _paths(run_dir: Path, stem: str) -> list[Path]:
 
 @dataclass
 class RunData:
-    """Everything a run recorded, as DataFrames (empty frames keep their columns)."""
+    """Everything a run recorded, as DataFrames (empty frames keep their columns).
+
+    `requests` holds the answered requests (failures included); requests still in flight
+    when the load stopped are in `in_flight` (latency_ms: how long they had waited)."""
 
     run_dir: Path | None
     requests: pd.DataFrame
@@ -51,6 +66,7 @@ class RunData:
     slo: dict[str, Any] | None = None
     # Firing episodes from Prometheus (alerts.jsonl); None when the run had no Prometheus.
     alerts: list[dict[str, Any]] | None = None
+    in_flight: pd.DataFrame = field(default_factory=lambda: _frame([], REQUEST_COLUMNS))
 
     @classmethod
     def from_records(
@@ -62,9 +78,11 @@ class RunData:
         run: dict[str, Any] | None = None,
         alerts: list[dict[str, Any]] | None = None,
     ) -> RunData:
+        answered, in_flight = split_in_flight(_frame(requests, REQUEST_COLUMNS))
         return cls(
             run_dir=None,
-            requests=_frame(requests, REQUEST_COLUMNS),
+            requests=answered,
+            in_flight=in_flight,
             llm_calls=_frame(llm_calls or [], LLM_CALL_COLUMNS),
             tool_calls=_frame(tool_calls or [], TOOL_CALL_COLUMNS),
             faults=_frame(faults or [], FAULT_COLUMNS),
@@ -103,9 +121,11 @@ def _load(run_dir: Path, reader: FrameReader) -> RunData:
     """`load_run` with the JSON-lines reader chosen (bench/load_run.py times both)."""
     run_path, slo_path = run_dir / "run.json", run_dir / "slo.json"
     alerts_path = run_dir / "alerts.jsonl"
+    answered, in_flight = split_in_flight(reader(_paths(run_dir, "requests"), REQUEST_COLUMNS))
     return RunData(
         run_dir=run_dir,
-        requests=reader(_paths(run_dir, "requests"), REQUEST_COLUMNS),
+        requests=answered,
+        in_flight=in_flight,
         llm_calls=reader(_paths(run_dir, "llm_calls"), LLM_CALL_COLUMNS),
         tool_calls=reader(_paths(run_dir, "tool_calls"), TOOL_CALL_COLUMNS),
         # A few rows each, with dict-valued fields: the per-line reader keeps dicts exact.

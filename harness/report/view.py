@@ -272,6 +272,12 @@ def build_view(data: RunData, max_buckets: int = agg.MAX_BUCKETS) -> RunView:
                      "before the end; the evidence below is what it recorded.")
     if requests.empty:
         notes.append("No request records: the run recorded no user request.")
+    if not data.in_flight.empty:
+        waited = float(data.in_flight["latency_ms"].max()) / 1000.0
+        notes.append(f"{len(data.in_flight)} requests were still in flight when the load stopped "
+                     f"(the longest had waited {waited:.1f} s). Their outcome is unknown: they "
+                     "are left out of the charts and tables, and a latency SLO counts only "
+                     "those that had already waited past its objective.")
     if data.llm_calls.empty:
         notes.append("No LLM ledger (llm_calls.jsonl): LLM series come from the request records.")
     leak_count, leak_rows = agg.leaks(requests, t0)

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from harness.measure.follow import JsonlFollower
+from harness.measure.run_data import IN_FLIGHT_ERROR
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,8 @@ class RecordTail:
 
     def poll(self) -> None:
         for record in self._follower.poll():
+            if record.get("error") == IN_FLIGHT_ERROR:  # unanswered when the load stopped
+                continue
             ok = bool(record.get("ok"))
             self.total += 1
             self.failed += 0 if ok else 1

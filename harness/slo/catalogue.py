@@ -106,20 +106,35 @@ def degraded_rate(scope: Scope, spec: SLOSpec, ctx: Context) -> Measurement:
     return _ratio(int(scope.degraded[mask].sum()), int(mask.sum()))
 
 
+def _waited_past_objective(scope: Scope, spec: SLOSpec) -> np.ndarray:
+    """Waits (s) of selected requests still in flight at the end that already broke an upper
+    bound on latency: whatever their answer, they miss it. Others in flight count nowhere."""
+    if spec.op not in ("<=", "<") or scope.data.in_flight.empty:
+        return np.zeros(0)
+    pending = scope.in_flight
+    waited = pending.latency_s[pending.mask(spec.filters)]
+    return waited[waited > spec.threshold if spec.op == "<=" else waited >= spec.threshold]
+
+
 def _latency(q: float) -> Callable[[Scope, SLOSpec, Context], Measurement]:
     def latency(scope: Scope, spec: SLOSpec, ctx: Context) -> Measurement:
         values = scope.latency_s[scope.mask(spec.filters)]
         values = values[~np.isnan(values)]
+        late = _waited_past_objective(scope, spec)
+        detail = {"in_flight_past_objective": int(late.size)} if late.size else {}
+        values = np.concatenate([values, late]) if late.size else values
         if values.size == 0:
             return _nothing()
         low, high = bootstrap_ci([values], lambda a: np.quantile(a[0], q, axis=-1),
                                  ctx.rng_for(spec.name))
-        return Measurement(float(np.quantile(values, q)), low, high, int(values.size))
+        return Measurement(float(np.quantile(values, q)), low, high, int(values.size), detail)
 
     latency.__name__ = f"latency_p{round(q * 100)}"
     latency.__doc__ = (f"{round(q * 100)}th percentile (linear interpolation) of latency_ms/1000 "
                        "over every selected request, failed ones included (a fast failure is "
-                       "still what the user waited). Bootstrap interval.")
+                       "still what the user waited). A request still in flight when the load "
+                       "stopped counts, with the time it had waited, only if that already "
+                       "breaks an upper-bound objective. Bootstrap interval.")
     return latency
 
 

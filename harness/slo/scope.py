@@ -15,7 +15,7 @@ Phases (selector `during`) partition the requests by `ts_start`:
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -82,6 +82,7 @@ class Scope:
     _index: pd.Index | None = field(default=None, repr=False)
     _index_positions: np.ndarray | None = field(default=None, repr=False)
     _tool_positions: np.ndarray | None = field(default=None, repr=False)
+    _in_flight: Scope | None = field(default=None, repr=False)
 
     @classmethod
     def build(cls, data: RunData) -> Scope:
@@ -150,6 +151,16 @@ class Scope:
         if self._tool_positions is None:
             self._tool_positions = self.request_positions(self.data.tool_calls["correlation_id"])
         return self._tool_positions
+
+    @property
+    def in_flight(self) -> Scope:
+        """The same view of the requests still in flight when the load stopped."""
+        if self._in_flight is None:
+            self._in_flight = Scope.build(
+                replace(self.data, requests=self.data.in_flight,
+                        in_flight=self.data.in_flight.iloc[:0])
+            )  # fmt: skip
+        return self._in_flight
 
     def mask(self, filters: dict[str, str]) -> np.ndarray:
         """Boolean mask over requests for row selectors (tenant, task, during, attack, region)."""

@@ -76,7 +76,8 @@ def _m(unit: Unit, selectors: tuple[str, ...], min_n: int, description: str,
     return MeasureInfo(unit, selectors, min_n, description, empty_is_inconclusive)
 
 
-_PCT = "{q}th percentile of latency_ms/1000 over all selected requests, failed ones included"
+_PCT = ("{q}th percentile of latency_ms/1000 over all selected requests, failed ones included, "
+        "and requests in flight at the end that had already waited past an upper bound")
 
 MEASURES: MappingProxyType[str, MeasureInfo] = MappingProxyType({
     "requests": _m("count", _ALL, 0, "number of selected user requests",

@@ -121,3 +121,26 @@ def test_report_size_does_not_grow_with_the_number_of_records() -> None:
     large = render.render_view(build_view(synthetic_run(50_000, duration_s=600.0)))
     assert len(large) < 1.3 * len(small)
     assert len(large) < 1_000_000
+
+
+def test_requests_in_flight_at_the_end_are_a_note_not_failures(tmp_path: Path) -> None:
+    from harness.measure.run_data import IN_FLIGHT_ERROR
+
+    run_dir = tmp_path / "hung-run"
+    run_dir.mkdir()
+    rows = [
+        {"ts_start": 1000.0 + i, "ts_end": 1000.1 + i, "latency_ms": 100.0, "status": 200,
+         "ok": True, "error": None, "tenant": "acme", "task": "chat", "request_id": f"r{i}",
+         "user": 0}
+        for i in range(5)
+    ] + [
+        {"ts_start": 1001.0 + i, "ts_end": 1006.0, "latency_ms": (5.0 - i) * 1000, "status": 0,
+         "ok": False, "error": IN_FLIGHT_ERROR, "tenant": "acme", "task": "chat",
+         "request_id": f"p{i}", "user": 1 + i}
+        for i in range(2)
+    ]  # fmt: skip
+    (run_dir / "requests.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    html = _html(run_dir)
+    assert "2 requests were still in flight when the load stopped" in html
+    assert "waited 5.0 s" in html
+    assert IN_FLIGHT_ERROR not in html  # not among the errors
