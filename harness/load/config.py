@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -40,6 +41,26 @@ class AttackConfig(BaseModel):
         return value
 
 
+MAX_TENANT_WEIGHT = 1000
+
+
+def tenant_cycle(weights: Mapping[str, int]) -> list[str]:
+    """One round of tenants to deal users to, each name as often as its weight, spread out
+    (smooth weighted round-robin, names in sorted order on ties): {acme: 1, globex: 3} gives
+    globex, acme, globex, globex. Equal weights give the sorted names."""
+    names = sorted(weights)
+    total = sum(weights[n] for n in names)
+    current = dict.fromkeys(names, 0)
+    cycle: list[str] = []
+    for _ in range(total):
+        for name in names:
+            current[name] += weights[name]
+        pick = max(names, key=lambda n: current[n])  # first of the highest: sorted order
+        current[pick] -= total
+        cycle.append(pick)
+    return cycle
+
+
 class LoadConfig(BaseModel):
     """Everything the locustfile needs; times in seconds."""
 
@@ -51,6 +72,8 @@ class LoadConfig(BaseModel):
     spawn_rate: float = Field(gt=0)
     run_time_s: float = Field(gt=0)
     tenants: dict[str, str] = Field(min_length=1)  # tenant name -> API key
+    # tenant -> share of the users (default 1 each); see `tenant_cycle`
+    tenant_weights: dict[str, int] = Field(default_factory=dict)
     mix: dict[str, float] = Field(default_factory=lambda: {"chat": 1.0})
     seed: int = 0
     think_time_s: float = Field(default=0.0, ge=0)
@@ -87,12 +110,18 @@ class LoadConfig(BaseModel):
     @model_validator(mode="after")
     def _tenants_known(self) -> LoadConfig:
         names = set(self.tenants)
-        mentioned = set(self.order_ids) | set(self.customer_ids)
+        mentioned = set(self.order_ids) | set(self.customer_ids) | set(self.tenant_weights)
         if self.attacks and self.attacks.tenants:
             mentioned |= set(self.attacks.tenants)
         if unknown := sorted(mentioned - names):
             raise ValueError(f"unknown tenants {unknown}; configured: {sorted(names)}")
+        if any(not 1 <= w <= MAX_TENANT_WEIGHT for w in self.tenant_weights.values()):
+            raise ValueError(f"tenant weights must be whole numbers 1..{MAX_TENANT_WEIGHT}")
         return self
+
+    def user_tenants(self) -> list[str]:
+        """The tenants users are dealt in turn (`tenant_cycle` of the weights)."""
+        return tenant_cycle({name: self.tenant_weights.get(name, 1) for name in self.tenants})
 
     def write(self, path: str | Path) -> Path:
         """Save as JSON (what `HARNESS_LOAD_CONFIG` points the locustfile at)."""

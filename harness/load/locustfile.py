@@ -1,8 +1,9 @@
 """The harness's locustfile: tenant-bound users sending the task mix (and attacks) to /v1/chat.
 
 Run by `LoadRunner`; reads its `LoadConfig` from the JSON file named by `HARNESS_LOAD_CONFIG`.
-Each user gets a global index, a tenant (round-robin over the sorted tenants, rotated by the
-seed) and its own RNG seeded by (seed, index): the whole conversation is reproducible.
+Each user gets a global index, a tenant (dealt in turn from `LoadConfig.user_tenants()`, the
+sorted tenants each as often as its weight, rotated by the seed) and its own RNG seeded by
+(seed, index): the whole conversation is reproducible.
 Task choice uses that RNG rather than Locust's `@task` weights (which draw from the global
 `random`), so the mix is both weighted and deterministic.
 """
@@ -45,6 +46,7 @@ CONFIG = _read_config()
 CORPUS = load_corpus()
 DETECTOR = LeakDetector(CONFIG.canaries, CONFIG.tenants)
 TENANT_ORDER = sorted(CONFIG.tenants)
+USER_TENANTS = CONFIG.user_tenants()  # user i is dealt USER_TENANTS[(i + seed) % len]
 WORKER_INDEX = int(os.environ.get(WORKER_ENV, "0"))
 _local_users = itertools.count()
 _writer: RequestWriter | None = None
@@ -125,7 +127,7 @@ class AgentUser(FastHttpUser):
     def __init__(self, environment: Any) -> None:
         super().__init__(environment)
         self.index = _claim_user_index()
-        self.tenant = TENANT_ORDER[(self.index + CONFIG.seed) % len(TENANT_ORDER)]
+        self.tenant = USER_TENANTS[(self.index + CONFIG.seed) % len(USER_TENANTS)]
         self.api_key = CONFIG.tenants[self.tenant]
         self.rng = random.Random(f"{CONFIG.seed}:{self.index}")
         self.ctx = TaskContext(

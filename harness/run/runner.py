@@ -226,7 +226,7 @@ def run_scenario(
                 target_url=stack.agent_url, chat_path=agent.chat_path, users=load.users,
                 # Locust's own limit is a backstop; the harness stops it at `duration`.
                 spawn_rate=load.spawn_rate, run_time_s=scaled.duration + 120.0,
-                tenants=load_tenants,
+                tenants=load_tenants, tenant_weights=dict(load.tenants),
                 mix=dict(load.mix), seed=seed, think_time_s=load.think_time,
                 request_timeout_s=load.request_timeout,
                 attacks=AttackConfig(**load.attacks.model_dump()) if load.attacks else None,

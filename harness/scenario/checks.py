@@ -134,11 +134,18 @@ def _tenants(raw: dict[Any, Any], agent: AgentSpec | None) -> list[Issue]:
         return []
     known = tuple(agent.tenants) if agent.tenants else REFERENCE_TENANTS
     tenants = load.get("tenants")
-    if not isinstance(tenants, list):
+    if isinstance(tenants, dict):  # name -> weight: a problem is reported at the name
+        where: list[Any] = list(tenants)
+        tenants = list(tenants)
+    elif isinstance(tenants, list):
+        where = list(range(len(tenants)))
+    else:
         tenants = list(LoadSpec().tenants) if "tenants" not in load else []
+        where = list(range(len(tenants)))
     issues: list[Issue] = [
-        (("load", "tenants", i), f"unknown tenant {name!r}; allowed: {', '.join(known)}")
-        for i, name in enumerate(tenants) if isinstance(name, str) and name not in known
+        (("load", "tenants", at), f"unknown tenant {name!r}; allowed: {', '.join(known)}")
+        for at, name in zip(where, tenants, strict=True)
+        if isinstance(name, str) and name not in known
     ]
     attacks = load.get("attacks")
     attackers = attacks.get("tenants") if isinstance(attacks, dict) else None

@@ -8,11 +8,12 @@ even when another part of the file is broken.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, Field, PrivateAttr, model_validator
+from pydantic import AfterValidator, Field, PrivateAttr, field_validator, model_validator
 
 from harness.scenario.fault_specs import AnyFault
 from harness.scenario.types import Duration, Probability, Scalar, StrictModel
@@ -96,14 +97,33 @@ class AttackSpec(StrictModel):
     categories: list[str] | None = Field(default=None, min_length=1)  # default: all
 
 
+TenantWeight = Annotated[int, Field(ge=1, le=1000, strict=True)]
+
+
 class LoadSpec(StrictModel):
     users: int = Field(default=10, ge=1, le=10_000)
     spawn_rate: float = Field(default=10.0, gt=0, le=10_000)  # users started per second
-    tenants: list[str] = Field(default_factory=lambda: ["acme", "globex"], min_length=1)
+    # tenant -> its share of the users: {acme: 1, globex: 9}; a list [acme, globex] gives
+    # each name one share
+    tenants: dict[str, TenantWeight] = Field(
+        default_factory=lambda: {"acme": 1, "globex": 1}, min_length=1
+    )
     mix: dict[Task, float] = Field(default_factory=lambda: {"chat": 1.0}, min_length=1)
     think_time: Duration = 0.1  # pause of each user between requests
     request_timeout: Duration = 30.0
     attacks: AttackSpec | None = None
+
+    @field_validator("tenants", mode="before")
+    @classmethod
+    def _names_are_one_share_each(cls, value: Any) -> Any:
+        if not isinstance(value, list):
+            return value
+        if not all(isinstance(name, str) for name in value):
+            raise ValueError(
+                "expected a list of tenant names, or a mapping of name -> share of the users "
+                "(a whole number 1..1000), e.g. {acme: 1, globex: 9}"
+            )
+        return dict(Counter(value))  # a name listed twice has two shares
 
     @model_validator(mode="after")
     def _positive_weights(self) -> LoadSpec:

@@ -235,3 +235,25 @@ def _has(module: str) -> bool:
     import importlib.util
 
     return importlib.util.find_spec(module) is not None
+
+
+def test_tenant_shares_are_checked_at_each_name():
+    text = ("name: a\ntitle: t\nduration: 10s\nload:\n"
+            "  tenants: {acme: 1, globex: 0, umbrella: 2, initech: lots}\n")  # fmt: skip
+    with pytest.raises(ScenarioError) as info:
+        parse_scenario(text, "w.yaml")
+    problems = [str(p) for p in info.value.problems]
+    assert problems == [
+        "w.yaml:5:30: load.tenants.globex: Input should be greater than or equal to 1; got 0",
+        "w.yaml:5:43: load.tenants.umbrella: unknown tenant 'umbrella'; allowed: acme, globex, "
+        "initech",
+        "w.yaml:5:55: load.tenants.initech: Input should be a valid integer; got 'lots'",
+    ]
+    mixed = "name: a\ntitle: t\nduration: 10s\nload: {tenants: [acme, 3]}\n"
+    with pytest.raises(ScenarioError, match="list of tenant names, or a mapping"):
+        parse_scenario(mixed, "m.yaml")
+
+
+def test_tenant_list_gives_one_share_each():
+    text = "name: a\ntitle: t\nduration: 10s\nload: {tenants: [globex, acme, globex]}\n"
+    assert parse_scenario(text, "l.yaml").load.tenants == {"globex": 2, "acme": 1}
