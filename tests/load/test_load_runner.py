@@ -216,8 +216,11 @@ def test_sigint_amid_busy_users_cancels_in_flight_requests_cleanly(
     records = [json.loads(line) for line in _lines(tmp_path / "requests.jsonl")]
     answered = [r for r in records if r["error"] != IN_FLIGHT_ERROR]
     assert len(answered) == int(summary.group(1)) > 0
+    # Killed at its next switch, a user may be mid-request (recorded as in flight) or between
+    # requests (nothing to record): on a busy machine often all ten are between requests.
+    # test_load_in_flight.py shows the in-flight records deterministically.
     cut = [r for r in records if r["error"] == IN_FLIGHT_ERROR]
-    assert 0 < len(cut) <= 10 and len({r["user"] for r in cut}) == len(cut)
+    assert len(cut) <= 10 and len({r["user"] for r in cut}) == len(cut)
     assert all(r["status"] == 0 and r["latency_ms"] >= 0 for r in cut)
 
 
