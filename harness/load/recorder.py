@@ -338,7 +338,7 @@ class RequestWriter:
         values = (ts_start, latency_ms, status, exception, tenant, task, user, headers,
                   reply, attack_id, attack_category, client_request_id, leaked)  # fmt: skip
         if self._defer is None:
-            self.recorder.write_line(self.line(*values))
+            self.recorder.write_line(self.line(values))
         else:
             if not self._pending:
                 self._defer(self.flush)
@@ -350,25 +350,12 @@ class RequestWriter:
         if self._pending:
             pending, self._pending = self._pending, []
             line = self.line
-            self.recorder.write_line(b"".join([line(*values) for values in pending]))
+            self.recorder.write_line(b"".join([line(values) for values in pending]))
 
-    def line(
-        self,
-        ts_start: float,
-        latency_ms: float,
-        status: int,
-        exception: BaseException | None,
-        tenant: str,
-        task: str,
-        user: int,
-        headers: Mapping[str, Any] | None,
-        reply: bytes | None,
-        attack_id: str | None,
-        attack_category: str | None,
-        client_request_id: str,
-        leaked: list[str],
-    ) -> bytes:
-        """The record's line: `write`'s arguments, and the leaks found in the reply."""
+    def line(self, exchange: tuple[Any, ...]) -> bytes:
+        """The record's line from `write`'s arguments followed by the leaks it found."""
+        (ts_start, latency_ms, status, exception, tenant, task, user, headers, reply, attack_id,
+         attack_category, client_request_id, leaked) = exchange  # fmt: skip
         found = self._read_headers(headers)
         request_id = found[0] or client_request_id
         # round(latency_ms, 3) and its repr from integers. k is the nearest whole number of
