@@ -136,8 +136,8 @@ def test_leaks_are_found_only_for_other_tenants(single_run: dict[str, Any]) -> N
         assert not own & set(r["leaked_canaries"])
         if r["task"] != "attack":  # the stand-in shows the caller's own canary: not a leak
             assert r["leaked_canaries"] == []
-        if r["attack_category"] == "cross_tenant_exfiltration":
-            assert r["leaked_canaries"], r
+        if r["attack_category"] == "cross_tenant_exfiltration" and r["status"] == 200:
+            assert r["leaked_canaries"], r  # (one cut off by the run's end got no reply)
         leaked_any = leaked_any or bool(r["leaked_canaries"])
     assert leaked_any
     assert any(UNLISTED_CANARY in r["leaked_canaries"] for r in records)
