@@ -27,8 +27,7 @@ from typing import Any
 
 from harness.faults.base import Fault
 from harness.faults.scheduler import FaultScheduler
-from harness.measure.follow import JsonlFollower
-from harness.measure.run_data import IN_FLIGHT_ERROR
+from harness.measure.follow import AnsweredRequests
 
 __all__ = ["DeployWatcher", "watch_deploys"]
 
@@ -37,16 +36,14 @@ ALERT_NAME = "DeployErrorBudgetBurn"
 
 
 class _Records:
-    """(ts_start, ts_end, ok) of every request record written since the last read."""
+    """(ts_start, ts_end, ok) of every answered request recorded since the last read."""
 
     def __init__(self, run_dir: Path) -> None:
-        self._follower = JsonlFollower(run_dir, "requests*.jsonl")
+        self._follower = AnsweredRequests(run_dir)
 
     def read(self) -> list[tuple[float, float, bool]]:
         out: list[tuple[float, float, bool]] = []
         for r in self._follower.poll():
-            if r.get("error") == IN_FLIGHT_ERROR:  # unanswered when the load stopped
-                continue
             try:
                 out.append((float(r["ts_start"]), float(r["ts_end"]), bool(r["ok"])))
             except (KeyError, TypeError, ValueError):

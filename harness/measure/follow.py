@@ -1,7 +1,8 @@
 """Follow JSON-lines files while they are being written: each poll returns only new rows.
 
 A line still being written (no newline yet) is held back until it is complete; a line that
-does not parse is skipped. Used by the live progress view and the deploy controller.
+does not parse is skipped. `AnsweredRequests` follows a run's request records for the live
+progress view and the deploy controller.
 """
 
 from __future__ import annotations
@@ -9,6 +10,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 from typing import Any
+
+from harness.measure.run_data import IN_FLIGHT_ERROR
 
 
 class JsonlFollower:
@@ -38,3 +41,14 @@ class JsonlFollower:
                 if isinstance(row, dict):
                     rows.append(row)
         return rows
+
+
+class AnsweredRequests(JsonlFollower):
+    """New request records (`requests*.jsonl`) of a run directory, leaving out the requests
+    still in flight when the load stopped: they were never answered (run_data.IN_FLIGHT_ERROR)."""
+
+    def __init__(self, run_dir: Path) -> None:
+        super().__init__(run_dir, "requests*.jsonl")
+
+    def poll(self) -> list[dict[str, Any]]:
+        return [row for row in super().poll() if row.get("error") != IN_FLIGHT_ERROR]

@@ -8,8 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from harness.measure.follow import JsonlFollower
-from harness.measure.run_data import IN_FLIGHT_ERROR
+from harness.measure.follow import AnsweredRequests
 
 
 @dataclass(frozen=True)
@@ -27,15 +26,13 @@ class RecordTail:
     def __init__(self, run_dir: Path, window_s: float = 10.0) -> None:
         self.run_dir = run_dir
         self.window_s = window_s
-        self._follower = JsonlFollower(run_dir, "requests*.jsonl")
+        self._follower = AnsweredRequests(run_dir)
         self._recent: deque[tuple[float, bool, float]] = deque()  # (ts_end, ok, latency_s)
         self.total = 0
         self.failed = 0
 
     def poll(self) -> None:
         for record in self._follower.poll():
-            if record.get("error") == IN_FLIGHT_ERROR:  # unanswered when the load stopped
-                continue
             ok = bool(record.get("ok"))
             self.total += 1
             self.failed += 0 if ok else 1

@@ -61,6 +61,17 @@ def test_record_tail_reads_only_complete_new_lines(tmp_path: Path) -> None:
     assert tail.stats(now=500.0).rps == 0.0  # the window moved past every record
 
 
+def test_record_tail_leaves_out_requests_in_flight_at_the_end(tmp_path: Path) -> None:
+    from harness.measure.run_data import IN_FLIGHT_ERROR
+
+    rows = [{"ts_end": 100.0, "ok": True, "latency_ms": 50.0, "error": None},
+            {"ts_end": 101.0, "ok": False, "latency_ms": 900.0, "error": IN_FLIGHT_ERROR}]
+    (tmp_path / "requests.w0.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    tail = RecordTail(tmp_path, window_s=10.0)
+    tail.poll()
+    assert (tail.total, tail.failed) == (1, 0)
+
+
 SCENARIO = """\
 name: choose
 title: t
