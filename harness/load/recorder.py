@@ -375,10 +375,7 @@ class RequestWriter:
             and type(task) is str
             and type(request_id) is str
         ):
-            return self._general_line(
-                ts_start, latency_ms, status, exception, tenant, task, user, found,
-                reply, attack_id, attack_category, request_id, leaked,
-            )  # fmt: skip
+            return self._general_line(exchange)
         k = whole + 1 if scaled - whole > 0.5 else whole
         start_us = int(ts_start * 1e6 + 0.5)
         end_us = int((ts_start + latency_ms / 1000.0) * 1e6 + 0.5)
@@ -388,10 +385,7 @@ class RequestWriter:
             headers_json = self._header_json.get(raw) or self._headers_json(raw)
             attack_json = self._attack_json.get(attack) or self._attacks_json(attack)
         except TypeError:  # an unhashable value: not from HTTP headers or the corpus
-            return self._general_line(
-                ts_start, latency_ms, status, exception, tenant, task, user, found,
-                reply, attack_id, attack_category, request_id, leaked,
-            )  # fmt: skip
+            return self._general_line(exchange)
         line = _WRITER_LINE % (
             start_us // 1_000_000, start_us % 1_000_000,
             end_us // 1_000_000, end_us % 1_000_000,
@@ -434,17 +428,16 @@ class RequestWriter:
             self._attack_json[attack] = rendered
         return rendered
 
-    def _general_line(
-        self, ts_start: Any, latency_ms: Any, status: Any, exception: BaseException | None,
-        tenant: Any, task: Any, user: Any, found: Sequence[Any], reply: Any,
-        attack_id: Any, attack_category: Any, request_id: Any, leaked: list[str],
-    ) -> bytes:  # fmt: skip
-        """Any values: the general code, field by field."""
-        _, llm_calls, cost_usd, degraded, model = found
-        ok = 200 <= status < 300
+    def _general_line(self, exchange: tuple[Any, ...]) -> bytes:
+        """Any values: the general code, `request_line(request_values(...))`."""
+        (ts_start, latency_ms, status, exception, tenant, task, user, headers, reply, attack_id,
+         attack_category, client_request_id, _) = exchange  # fmt: skip
         return request_line(
-            (ts_start, ts_start + latency_ms / 1000.0, round(latency_ms, 3), status, ok,
-             None if ok else error_text(status, exception, reply), tenant, task, request_id,
-             _int(llm_calls), _float(cost_usd), (degraded or "").lower() == "true",
-             model or None, attack_id, attack_category, leaked, user)
+            request_values(
+                ts_start=ts_start, ts_end=ts_start + latency_ms / 1000.0, latency_ms=latency_ms,
+                status=status, error=error_text(status, exception, reply), tenant=tenant,
+                task=task, user=user, headers=headers, reply=reply, detector=self.detector,
+                attack_id=attack_id, attack_category=attack_category,
+                client_request_id=client_request_id,
+            )
         )  # fmt: skip
