@@ -295,14 +295,8 @@ class FakeLLMApp:
             call.tenant,
             (time.perf_counter() - call.started) * 1000.0,
         )
-        headers = [
-            JSON,
-            (b"content-length", b"%d" % len(payload)),
-            (b"request-id", call.request_id.encode()),
-            *limiter.headers(),
-        ]
-        await send({"type": "http.response.start", "status": 200, "headers": headers})
-        await send({"type": "http.response.body", "body": payload})
+        headers = [JSON, (b"request-id", call.request_id.encode()), *limiter.headers()]
+        await respond(send, 200, payload, headers)
 
     def _remember(
         self,

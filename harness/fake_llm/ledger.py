@@ -71,19 +71,14 @@ class RowTemplate:
             **self.tail,
         }
 
-    def line(
-        self,
-        ts: float,
-        request_id: str,
-        correlation_id: str | None,
-        tenant: str | None,
-        latency_ms: float,
-    ) -> str:
-        """Exactly `json.dumps(self.row(...)) + "\\n"` (floats are finite: clock readings)."""
+    def line(self, row: dict[str, Any]) -> str:
+        """Exactly `json.dumps(row) + "\\n"` for a `row` this template made (floats are finite:
+        clock readings)."""
         return (
-            f'{{"ts": {ts!r}, "request_id": {_json_str(request_id)}, '
-            f'"correlation_id": {_json_str(correlation_id)}, "tenant": {_json_str(tenant)}, '
-            f'{self.head_json}, "latency_ms": {latency_ms!r}, {self.tail_json}}}\n'
+            f'{{"ts": {row["ts"]!r}, "request_id": {_json_str(row["request_id"])}, '
+            f'"correlation_id": {_json_str(row["correlation_id"])}, '
+            f'"tenant": {_json_str(row["tenant"])}, {self.head_json}, '
+            f'"latency_ms": {row["latency_ms"]!r}, {self.tail_json}}}\n'
         )
 
 
@@ -115,10 +110,7 @@ class Ledger:
     ) -> None:
         """`append(template.row(...))`, with the JSON line built from the template."""
         row = template.row(ts, request_id, correlation_id, tenant, latency_ms)
-        line = None
-        if self._file:
-            line = template.line(ts, request_id, correlation_id, tenant, latency_ms).encode()
-        self._store(row, line)
+        self._store(row, template.line(row).encode() if self._file else None)
 
     def _store(self, row: dict[str, Any], line: bytes | None) -> None:
         with self._lock:

@@ -215,8 +215,9 @@ class Model:
         if b.susceptible:
             echoes = _own_words(conv) if results else ()
             sources = [(text, False), *((_unechoed(result_text(r), echoes), True) for r in results)]
+            own = system_tenant(conv.system)
             for source, in_tool_result in sources:
-                injected = self._injected(conv, source, in_tool_result)
+                injected = self._injected(conv, source, in_tool_result, own)
                 if injected is not None:
                     return injected
         if conv.tools and b.loop:
@@ -255,10 +256,10 @@ class Model:
         return self._tool_use(tool.get("name", "tool"), args)
 
     def _injected(
-        self, conv: Conversation, source: str, in_tool_result: bool
+        self, conv: Conversation, source: str, in_tool_result: bool, own: str | None
     ) -> list[dict[str, Any]] | None:
-        """`susceptible`: obey an instruction injected into `source` (see injection.py)."""
-        own = system_tenant(conv.system)
+        """`susceptible`: obey an instruction injected into `source` (see injection.py);
+        `own` is the system prompt's tenant."""
         injection = read_injection(source, own, in_tool_result=in_tool_result)
         if injection is None:
             return None

@@ -88,8 +88,8 @@ class RateLimiter:
         levels[0] -= 1
         levels[1] -= input_tokens
         if output_tokens:
-            levels[2] = max(0.0, levels[2] - output_tokens)
-        if self._exact:
+            self.record_output(output_tokens)
+        elif self._exact:
             self._cached = None
         return 0.0
 

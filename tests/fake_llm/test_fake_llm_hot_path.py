@@ -50,7 +50,7 @@ def test_template_row_and_line_equal_the_general_encoding(
     expected = {**ROW, "ts": ts, "request_id": request_id, "correlation_id": corr}
     expected.update(tenant=tenant, latency_ms=latency)
     assert row == expected and tuple(row) == ROW_FIELDS
-    assert template.line(ts, request_id, corr, tenant, latency) == json.dumps(row) + "\n"
+    assert template.line(row) == json.dumps(row) + "\n"
 
 
 def test_ledger_file_has_one_canonical_line_per_row(tmp_path: Path) -> None:
