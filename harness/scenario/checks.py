@@ -133,19 +133,16 @@ def _tenants(raw: dict[Any, Any], agent: AgentSpec | None) -> list[Issue]:
     if agent is None or not isinstance(load, dict):
         return []
     known = tuple(agent.tenants) if agent.tenants else REFERENCE_TENANTS
-    tenants = load.get("tenants")
-    if isinstance(tenants, dict):  # name -> weight: a problem is reported at the name
-        where: list[Any] = list(tenants)
-        tenants = list(tenants)
-    elif isinstance(tenants, list):
-        where = list(range(len(tenants)))
-    else:
-        tenants = list(LoadSpec().tenants) if "tenants" not in load else []
-        where = list(range(len(tenants)))
+    tenants = load.get("tenants", LoadSpec().tenants)
+    # (where a problem is reported, name): at the name of a share, at the index in a list
+    named: list[tuple[Any, Any]] = (
+        [(name, name) for name in tenants] if isinstance(tenants, dict)
+        else list(enumerate(tenants)) if isinstance(tenants, list) else []
+    )  # fmt: skip
+    tenants = [name for _, name in named]
     issues: list[Issue] = [
         (("load", "tenants", at), f"unknown tenant {name!r}; allowed: {', '.join(known)}")
-        for at, name in zip(where, tenants, strict=True)
-        if isinstance(name, str) and name not in known
+        for at, name in named if isinstance(name, str) and name not in known
     ]
     attacks = load.get("attacks")
     attackers = attacks.get("tenants") if isinstance(attacks, dict) else None

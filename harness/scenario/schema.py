@@ -97,7 +97,8 @@ class AttackSpec(StrictModel):
     categories: list[str] | None = Field(default=None, min_length=1)  # default: all
 
 
-TenantWeight = Annotated[int, Field(ge=1, le=1000, strict=True)]
+MAX_TENANT_SHARE = 1000
+TenantWeight = Annotated[int, Field(ge=1, le=MAX_TENANT_SHARE, strict=True)]
 
 
 class LoadSpec(StrictModel):
@@ -121,7 +122,7 @@ class LoadSpec(StrictModel):
         if not all(isinstance(name, str) for name in value):
             raise ValueError(
                 "expected a list of tenant names, or a mapping of name -> share of the users "
-                "(a whole number 1..1000), e.g. {acme: 1, globex: 9}"
+                f"(a whole number 1..{MAX_TENANT_SHARE}), e.g. {{acme: 1, globex: 9}}"
             )
         return dict(Counter(value))  # a name listed twice has two shares
 
