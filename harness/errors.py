@@ -1,11 +1,17 @@
 """The harness's error hierarchy.
 
     HarnessError
-    ├── UsageError          bad command-line usage                       (exit 2)
+    ├── UsageError          bad command-line usage                         (exit 2)
     ├── ScenarioError       a scenario file is invalid; lists every problem (exit 2)
-    ├── StackError          a process of the stack could not start       (exit 3)
-    ├── FaultError          a fault could not be applied or reverted
-    └── SLOError            an SLO spec or evaluation problem             (exit 2)
+    ├── SLOError            an SLO spec is invalid                          (exit 2)
+    ├── StackError          a process of the stack could not start or died  (exit 3)
+    │   └── RigFailure      (harness.stack.base) a dependency died mid-run  (exit 3)
+    ├── FaultError          a fault's control API cannot be reached         (exit 3)
+    └── InternalError       a bug of the harness; traceback in the run's log (exit 4)
+
+Exit codes (`harness --help`, README): 0 green, 1 an SLO missed or a verdict differs from
+`expect`, 2 bad scenario or usage, 3 the stack could not start or a component died,
+4 internal error, 130 interrupted.
 """
 
 from __future__ import annotations
@@ -73,10 +79,28 @@ class StackError(HarnessError):
 
 
 class FaultError(HarnessError):
-    """A fault could not be applied or reverted."""
+    """A fault could not be applied or reverted (recorded in faults.jsonl; raised only where
+    the rig itself is unusable)."""
+
+    exit_code = 3
 
 
 class SLOError(HarnessError):
     """An SLO spec is invalid (unknown name, bad selector, bad objective)."""
 
     exit_code = 2
+
+
+class InternalError(HarnessError):
+    """An unexpected exception inside the harness: a bug, not a verdict on the agent."""
+
+    exit_code = 4
+
+    def __init__(self, error: BaseException, log_path: str | None = None) -> None:
+        self.error = error
+        self.log_path = log_path
+        where = f" (traceback: {log_path})" if log_path else ""
+        super().__init__(f"internal error: {type(error).__name__}: {error}{where}")
+
+
+EXIT_OK, EXIT_SLO, EXIT_USAGE, EXIT_STACK, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130

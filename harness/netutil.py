@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import socket
 
 LOOPBACK = "127.0.0.1"
@@ -19,9 +20,19 @@ def announce(host: str, port: int) -> None:
     print(f"listening on http://{host}:{port}", flush=True)
 
 
+def is_loopback(host: str) -> bool:
+    """127.0.0.0/8, localhost or ::1: the only addresses load and faults may reach."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a name other than localhost: it could resolve anywhere
+        return False
+
+
 def require_loopback(host: str) -> None:
     """Refuse to bind or target anything but loopback: load and faults stay on this machine."""
-    if host in ("localhost", "::1") or host.startswith("127."):
+    if is_loopback(host):
         return
     raise ValueError(f"host {host!r} is not a loopback address (127.0.0.0/8, localhost, ::1)")
 

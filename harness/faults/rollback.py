@@ -9,8 +9,8 @@ original flags: a rollback) and logs `rolled_back`, both in faults.jsonl with ti
 The detection is also written to alerts.jsonl as a firing episode, so the `time_to_detect`
 SLO reads it the same way as a Prometheus alert.
 
-It runs only when the agent under test is the reference agent and its resolved flag
-`auto_rollback` is on (hardened); otherwise nobody is watching, as at 3 AM without paging.
+It runs only when the agent under test asks for it (the reference agent's resolved flag
+`auto_rollback`, on in hardened); otherwise nobody is watching, as at 3 AM without paging.
 """
 
 from __future__ import annotations
@@ -190,20 +190,12 @@ class _Idle:
         return None
 
 
-def auto_rollback_enabled(profile: str | None, overrides: dict[str, Any]) -> bool:
-    """The resolved `auto_rollback` flag of the reference agent (False for your own agent)."""
-    if profile is None:
-        return False
-    from reference_agent.config import build_config
-
-    return bool(build_config(profile, overrides).auto_rollback)
-
-
-def watch_deploys(scheduler: FaultScheduler, run_dir: Path, profile: str | None,
-                  overrides: dict[str, Any], **options: Any) -> DeployWatcher | _Idle:
+def watch_deploys(scheduler: FaultScheduler, run_dir: Path, auto_rollback: bool,
+                  **options: Any) -> DeployWatcher | _Idle:
     """The watcher for a run (a context manager): a real one when the scenario has a `deploy`
-    fault and the reference agent's `auto_rollback` flag is on, else one that does nothing."""
+    fault and the agent under test asks for it (the reference agent's `auto_rollback` flag,
+    `Target.auto_rollback()`), else one that does nothing."""
     has_deploy = any(f.spec.kind == "deploy" for f in scheduler.faults)
-    if not has_deploy or not auto_rollback_enabled(profile, overrides):
+    if not has_deploy or not auto_rollback:
         return _Idle()
     return DeployWatcher(scheduler, run_dir, **options)

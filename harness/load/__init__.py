@@ -1,11 +1,11 @@
 """Load generation: Locust users per tenant, the task mix, prompt-injection attacks, records.
 
 Public API: `LoadConfig`, `AttackConfig`, `LoadRunner`, `load_corpus`, `Recorder`,
-`LeakDetector`, `registry_data`.
+`LeakDetector`.
 """
 
 from harness.load.attacks import Attack, Corpus, load_corpus
-from harness.load.config import AttackConfig, LoadConfig, registry_data
+from harness.load.config import AttackConfig, LoadConfig
 from harness.load.recorder import LeakDetector, Recorder
 from harness.load.runner import LoadRunner
 
@@ -18,5 +18,4 @@ __all__ = [
     "LoadRunner",
     "Recorder",
     "load_corpus",
-    "registry_data",
 ]

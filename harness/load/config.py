@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -132,18 +131,3 @@ class LoadConfig(BaseModel):
     @classmethod
     def read(cls, path: str | Path) -> LoadConfig:
         return cls.model_validate(json.loads(Path(path).read_text(encoding="utf-8")))
-
-
-def registry_data(tenants: list[str], seed: int) -> dict[str, Any]:
-    """Canaries (of every tenant) and ids (of `tenants`) of the reference agent, as fields.
-
-    For the reference agent: `LoadConfig(..., **registry_data(list(keys), seed))`. Imported
-    lazily so the load package also works against a user's own agent without it.
-    """
-    from reference_agent import tenants as registry
-
-    return {
-        "canaries": {t: list(c) for t, c in registry.canaries(seed).items()},
-        "order_ids": {t: list(registry.order_ids(t)) for t in tenants},
-        "customer_ids": {t: list(registry.customer_ids(t)) for t in tenants},
-    }

@@ -5,9 +5,9 @@ processes, each writing its own `requests.w<i>.jsonl`. We start the workers ours
 than use `--processes`: forked children would not carry the parent-death signal, and separate
 `Popen`s let us reap every one of them.
 
-Every process runs in one process group, with PR_SET_PDEATHSIG, so none outlives the harness.
-The death signal follows the *thread* that called `start()`: call it from a thread that lives
-as long as the run (the main thread, normally).
+Every process runs in one process group, with a parent-death signal (harness.proc), so none
+outlives the harness. The death signal follows the *thread* that called `start()`: call it
+from a thread that lives as long as the run (the main thread, normally).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 from types import TracebackType
 
-from harness.load import _proc
+from harness import proc as _proc
 from harness.load.config import CONFIG_ENV, WORKER_ENV, LoadConfig
 from harness.netutil import LOOPBACK, free_port
 
@@ -68,7 +68,7 @@ class LoadRunner:
         (records / ".user_index").unlink(missing_ok=True)  # workers' shared user counter
         port = free_port() if self.workers else 0
         with self.log_path.open("ab") as log:
-            self._master = _proc.spawn(self.master_argv(port), env=env, log=log.fileno())
+            self._master = _proc.spawn(self.master_argv(port), env=env, stdout=log.fileno())
         try:
             for index in range(self.workers):
                 worker_env = {**env, WORKER_ENV: str(index)}
@@ -77,7 +77,7 @@ class LoadRunner:
                         _proc.spawn(
                             self.worker_argv(port),
                             env=worker_env,
-                            log=log.fileno(),
+                            stdout=log.fileno(),
                             process_group=self._master.pid,
                         )
                     )

@@ -21,6 +21,7 @@ from rich.table import Table
 
 from harness.run.runner import RunOptions, RunResult, run_scenario
 from harness.scenario import Scenario
+from harness.targets.reference import pattern_flags
 
 __all__ = ["Ablation", "AblationRow", "ablate", "pattern_flags", "print_ablation",
            "write_ablation"]
@@ -28,12 +29,6 @@ __all__ = ["Ablation", "AblationRow", "ablate", "pattern_flags", "print_ablation
 PROFILE = "hardened"
 
 
-def pattern_flags() -> list[str]:
-    """The book's patterns: bool flags that are on in hardened and off in naive."""
-    from reference_agent.config import flag_table
-
-    return [name for name, info in flag_table().items()
-            if info.type == "bool" and info.hardened is True and info.naive is False]
 
 
 @dataclass

@@ -15,7 +15,8 @@ from pydantic import BaseModel, ValidationError
 
 from harness.scenario.duration import format_duration, parse_duration
 from harness.scenario.fault_specs import DeployFault, FaultSpec, fault_adapter
-from harness.scenario.schema import PROFILES, REFERENCE_TENANTS, AgentSpec, LoadSpec
+from harness.scenario.schema import PROFILES, AgentSpec, LoadSpec
+from harness.targets.reference import reference_tenant_names
 
 Path = tuple[str | int, ...]
 Issue = tuple[Path, str]
@@ -111,9 +112,8 @@ def _slos(raw: dict[Any, Any]) -> list[Issue]:
 
 
 def _agent_flags(agent: AgentSpec | None, faults: list[tuple[int, FaultSpec]]) -> list[Issue]:
-    parse_overrides = _optional("reference_agent.config", "parse_overrides")
-    if parse_overrides is None:
-        return []
+    from harness.targets.reference import validate_flags
+
     overrides: list[tuple[Path, dict[str, Any]]] = []
     if agent is not None:
         overrides.append((("agent", "set"), agent.set))
@@ -122,7 +122,7 @@ def _agent_flags(agent: AgentSpec | None, faults: list[tuple[int, FaultSpec]]) -
     for path, mapping in overrides:
         for flag, value in mapping.items():  # one at a time, to report every bad flag
             try:
-                parse_overrides({flag: value})
+                validate_flags({flag: value})
             except ValueError as exc:
                 issues.append(((*path, flag), str(exc)))
     return issues
@@ -132,7 +132,7 @@ def _tenants(raw: dict[Any, Any], agent: AgentSpec | None) -> list[Issue]:
     load = raw.get("load")
     if agent is None or not isinstance(load, dict):
         return []
-    known = tuple(agent.tenants) if agent.tenants else REFERENCE_TENANTS
+    known = tuple(agent.tenants) if agent.tenants else reference_tenant_names()
     tenants = load.get("tenants", LoadSpec().tenants)
     # (where a problem is reported, name): at the name of a share, at the index in a list
     named: list[tuple[Any, Any]] = (

@@ -15,16 +15,14 @@ from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, Field, PrivateAttr, field_validator, model_validator
 
+from harness.netutil import is_loopback
 from harness.scenario.fault_specs import AnyFault
 from harness.scenario.types import Duration, Probability, Scalar, StrictModel
 
 PROFILES = ("naive", "hardened")
-# `own`: the verdict expected of the user's own agent (`agent.command` or `agent.url`).
-EXPECT_KEYS = (*PROFILES, "own")
-TASKS = ("chat", "order_lookup", "kb_search", "long_context")
-REFERENCE_TENANTS = ("acme", "globex", "initech")  # docs/contracts.md, seed tenants
 
 Profile = Literal["naive", "hardened"]
+# `own`: the verdict expected of the user's own agent (`agent.command` or `agent.url`).
 ExpectKey = Literal["naive", "hardened", "own"]
 Task = Literal["chat", "order_lookup", "kb_search", "long_context"]
 Verdict = Literal["pass", "fail"]
@@ -42,10 +40,21 @@ Slug = Annotated[str, AfterValidator(_slug)]
 
 
 class TenantSpec(StrictModel):
-    """A tenant of the user's own agent: the API key its users send, and its data region."""
+    """A tenant of the user's own agent: the API key its users send, its data region, and
+    strings planted in its data (seen in another tenant's reply = a leak)."""
 
     key: str = Field(min_length=1)
     region: Literal["us", "eu"] = "us"
+    canaries: list[Annotated[str, Field(min_length=6)]] = Field(default_factory=list)
+
+
+def _regex(value: str | None) -> str | None:
+    if value is not None:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"`ready` is not a regular expression: {exc}") from exc
+    return value
 
 
 class AgentSpec(StrictModel):
@@ -56,6 +65,8 @@ class AgentSpec(StrictModel):
     command: str | None = Field(default=None, min_length=1)
     url: str | None = None
     health: str = Field(default="/healthz", pattern=r"^/")
+    start_timeout: Duration = Field(default=60.0, gt=0, le=3600)
+    ready: Annotated[str | None, AfterValidator(_regex)] = None  # regex on the agent's output
     env: dict[str, str] = Field(default_factory=dict)
     tenants: dict[str, TenantSpec] | None = None
     chat_path: str = Field(default="/v1/chat", pattern=r"^/")
@@ -72,14 +83,16 @@ class AgentSpec(StrictModel):
             raise ValueError("`command` must contain {port}: the harness picks a free port")
         if self.url is not None:
             parts = urlsplit(self.url)
-            host = parts.hostname or ""
-            if parts.scheme not in ("http", "https") or not (
-                host == "localhost" or host.startswith("127.") or host == "::1"
-            ):
+            if parts.scheme not in ("http", "https") or not is_loopback(parts.hostname or ""):
                 raise ValueError(f"`url` {self.url!r} must be http(s) on loopback "
                                  "(127.0.0.1 or localhost): load stays on this machine")
-        if self.env and self.command is None:
-            raise ValueError("`env` applies only with `command`")
+        if self.command is None:
+            given = [k for k in ("env", "ready") if getattr(self, k)]
+            if "start_timeout" in self.model_fields_set:
+                given.append("start_timeout")
+            if given:
+                raise ValueError(f"{', '.join(f'`{k}`' for k in given)} apply only with "
+                                 "`command`")
         return self
 
     @property

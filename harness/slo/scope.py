@@ -27,15 +27,12 @@ __all__ = ["PHASES", "Scope", "phases", "tenant_regions"]
 
 
 def tenant_regions(run: dict[str, Any]) -> dict[str, str]:
-    """Tenant -> home region, from `run["tenants"]`, else the reference agent's registry."""
+    """Tenant -> home region, from `run["tenants"]` (the runner records every tenant of the
+    agent under test there); {} when the run does not say."""
     tenants = run.get("tenants")
     if isinstance(tenants, dict) and tenants:
         return {name: str((info or {}).get("region")) for name, info in tenants.items()}
-    try:
-        from reference_agent.tenants import TENANTS
-    except ImportError:
-        return {}
-    return {name: tenant.region for name, tenant in TENANTS.items()}
+    return {}
 
 
 def _strings(series: pd.Series) -> np.ndarray:

@@ -4,21 +4,20 @@
                                     ├─> [proxy llm_eu] ─> fake LLM (eu)
                                     └─> [proxy tools]  ─> tool server
 
-The supervisor health-checks each process, restarts the agent when it dies outside a
-planned stop (like a container restart policy), and always tears everything down.
+The supervisor health-checks each process before load starts and keeps watching all of them
+for the whole run: the agent under test is restarted when it dies outside a planned stop
+(like a container restart policy, counted by the SLOs); any other process that dies or stops
+answering, unless a fault did it, is a rig failure (`failure()`). Teardown always runs.
 """
 
 from __future__ import annotations
 
 import contextlib
-import shlex
 import sys
 import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -26,70 +25,48 @@ import httpx
 
 from harness.errors import StackError
 from harness.netutil import LOOPBACK, free_port, require_loopback
+from harness.stack.base import Endpoints, EventHub, RigFailure, StackConfig
 from harness.stack.process import ManagedProcess
+from harness.targets import Dependencies, Target
+from harness.targets.reference import tool_server_argv
 
-PROXIES = ("agent", "llm", "llm_eu", "tools")
-
-
-@dataclass
-class AgentSpec:
-    """What to run as the agent under test (one of: reference profile, command, url)."""
-
-    profile: str | None = "hardened"
-    overrides: dict[str, Any] = field(default_factory=dict)
-    command: str | None = None  # the user's own agent; `{port}` is replaced
-    url: str | None = None  # an agent that is already running
-    health: str = "/healthz"
-    env: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass
-class StackConfig:
-    run_dir: Path
-    agent: AgentSpec
-    seed: int = 1
-    restart_delay_s: float = 0.5
-    start_timeout_s: float = 60.0
-    prometheus: bool = False  # a real Prometheus scraping the agent, with the SLO alert rules
-    tools_store: str | None = None  # tenant store URL for the tool server (postgresql://...)
+AGENT = "agent"
 
 
 def _hostport(url: str) -> str:
     parts = urlsplit(url)
     if parts.hostname is None or parts.port is None:
-        raise StackError("agent", f"agent url {url!r} needs a host and a port")
+        raise StackError(AGENT, f"agent url {url!r} needs a host and a port")
     require_loopback(parts.hostname)
     return f"{parts.hostname}:{parts.port}"
-
-
-def set_flag_args(overrides: dict[str, Any]) -> list[str]:
-    """`--set name=value` arguments of the reference agent (booleans as true/false)."""
-    argv: list[str] = []
-    for name, value in overrides.items():
-        text = str(value).lower() if isinstance(value, bool) else str(value)
-        argv += ["--set", f"{name}={text}"]
-    return argv
 
 
 class LocalStack:
     """Starts, supervises and tears down the embedded stack. Use as a context manager."""
 
+    name = "local"
+
     def __init__(self, config: StackConfig) -> None:
         self.config = config
+        self.hub = EventHub()
         self.logs = config.run_dir / "logs"
         self.processes: dict[str, ManagedProcess] = {}
-        self.urls: dict[str, str] = {}  # component name -> base URL
+        self.urls: dict[str, str] = {}  # component name -> base URL (its control API)
         self.proxy_urls: dict[str, str] = {}  # proxy name -> http://listen
-        self.events: list[dict[str, Any]] = []  # restarts and unexpected exits
-        self.on_event: Callable[[dict[str, Any]], None] | None = None
-        # PR_SET_PDEATHSIG fires when the *thread* that forked a child exits, so every spawn
-        # (including restarts requested by faults on other threads) happens on this one thread.
+        self._running: Target = config.target
+        # The parent-death signal fires when the *thread* that forked a child exits, so every
+        # spawn (including restarts requested by faults on other threads) happens on one thread.
         self._spawner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="stack-spawner")
         self._lock = threading.RLock()
         self._closing = threading.Event()
         self._monitor: threading.Thread | None = None
-        self._planned: set[str] = set()
-        self.agent_overrides: dict[str, Any] = dict(config.agent.overrides)
+        self._planned: set[str] = set()  # being restarted on purpose
+        self._faulted: set[str] = set()  # killed or frozen by a fault: not a rig failure
+        self._failure: RigFailure | None = None
+
+    @classmethod
+    def from_config(cls, config: StackConfig) -> LocalStack:
+        return cls(config)
 
     # -- start ----------------------------------------------------------------------------------
 
@@ -108,63 +85,72 @@ class LocalStack:
         run_dir, seed = self.config.run_dir, str(self.config.seed)
         py = sys.executable
         # The four dependencies start in parallel (each takes seconds to import), then wait.
-        self._spawn("llm", [py, "-m", "harness", "serve", "fake-llm", "--port", "0",
-                            "--region", "us", "--seed", seed,
-                            "--ledger", str(run_dir / "llm_calls.us.jsonl")],
-                    health="/_control/health", wait=False)
-        self._spawn("llm_eu", [py, "-m", "harness", "serve", "fake-llm", "--port", "0",
-                               "--region", "eu", "--seed", seed,
-                               "--ledger", str(run_dir / "llm_calls.eu.jsonl")],
-                    health="/_control/health", wait=False)
-        store = ["--store", self.config.tools_store] if self.config.tools_store else []
-        self._spawn("tools", [py, "-m", "reference_agent.tools", "--port", "0", "--seed", seed,
-                              "--log", str(run_dir / "tool_calls.jsonl"), *store],
+        for name, region in (("llm", "us"), ("llm_eu", "eu")):
+            self._spawn(name, [py, "-m", "harness", "serve", "fake-llm", "--port", "0",
+                               "--region", region, "--seed", seed,
+                               "--ledger", str(run_dir / f"llm_calls.{region}.jsonl")],
+                        health="/_control/health", wait=False)
+        self._spawn("tools", tool_server_argv(self.config.seed, run_dir / "tool_calls.jsonl",
+                                              self.config.tools_store),
                     health="/healthz", wait=False)
         self._spawn("toxiproxy", [py, "-m", "harness", "serve", "toxiproxy", "--port", "0",
                                   "--seed", seed], health="/version", wait=False)
         for name, proc in self.processes.items():
             self.urls[name] = proc.wait_ready()
-        agent = self.config.agent
-        if agent.url:
-            agent_upstream = _hostport(agent.url)
-        else:
-            agent_port = free_port()
-            agent_upstream = f"{LOOPBACK}:{agent_port}"
+        target = self.config.target
+        given = target.url()
+        port = 0 if given else free_port()
+        agent_upstream = _hostport(given) if given else f"{LOOPBACK}:{port}"
         self._create_proxies(agent_upstream)
-        if not agent.url:
-            self._spawn("agent", self._agent_argv(agent_port), health=agent.health,
-                        env=self._agent_env(), url=f"http://{agent_upstream}")
+        launch = target.launch(port, self._dependencies())
+        if launch is not None:
+            self._spawn(AGENT, launch.argv, health=launch.health, env=launch.env,
+                        url=launch.url, start_timeout_s=launch.start_timeout_s,
+                        ready=launch.ready)
+        else:
+            self._wait_running_agent(f"http://{agent_upstream}", target.health)
         if self.config.prometheus:
             self._start_prometheus(f"http://{agent_upstream}")
         self._monitor = threading.Thread(target=self._watch, name="stack-monitor", daemon=True)
         self._monitor.start()
 
+    def _dependencies(self) -> Dependencies:
+        return Dependencies(llm=self.proxy_urls["llm"], llm_eu=self.proxy_urls["llm_eu"],
+                            tools=self.proxy_urls["tools"], host=LOOPBACK)
+
+    def _wait_running_agent(self, url: str, health: str) -> None:
+        """An agent given by URL must answer its health path before load starts."""
+        deadline = time.monotonic() + self.config.start_timeout_s
+        last = "no answer"
+        while time.monotonic() < deadline:
+            try:
+                response = httpx.get(f"{url}{health}", timeout=2)
+                if response.status_code == 200:
+                    return
+                last = f"HTTP {response.status_code}"
+            except httpx.HTTPError as exc:
+                last = type(exc).__name__
+            time.sleep(0.1)
+        raise StackError(AGENT, f"{url}{health} not healthy within "
+                                f"{self.config.start_timeout_s:g}s (last answer: {last})")
+
     def _start_prometheus(self, agent_url: str) -> None:
         from harness.stack.prometheus import start_prometheus
 
         # A failed start stops its own process (ManagedProcess.wait_ready) and raises.
-        proc = start_prometheus(self.config.run_dir, {"agent": agent_url},
+        proc = start_prometheus(self.config.run_dir, {AGENT: agent_url},
                                 spawn=self._on_spawner,
                                 start_timeout_s=self.config.start_timeout_s)
         self.processes["prometheus"] = proc
         self.urls["prometheus"] = proc.url or ""
 
-    def collect_alerts(self, start: float) -> None:
-        """Write the alerts Prometheus saw since `start` to alerts.jsonl (if it runs)."""
-        if "prometheus" not in self.urls:
-            return
-        from harness.stack.prometheus import collect_alerts
-
-        try:
-            collect_alerts(self.urls["prometheus"], self.config.run_dir, start=start)
-        except Exception as exc:  # evidence we could not read must not hide the run's own
-            self._event("alerts_failed", "prometheus", error=repr(exc))
-
     def _spawn(self, name: str, argv: list[str], health: str | None,
                env: dict[str, str] | None = None, url: str | None = None,
-               wait: bool = True) -> None:
+               wait: bool = True, start_timeout_s: float | None = None,
+               ready: str | None = None) -> None:
         proc = ManagedProcess(name, argv, self.logs / f"{name}.log", env=env, health=health,
-                              url=url, start_timeout_s=self.config.start_timeout_s)
+                              url=url, ready=ready,
+                              start_timeout_s=start_timeout_s or self.config.start_timeout_s)
         self.processes[name] = proc
         self._on_spawner(proc.spawn)
         if wait:
@@ -173,33 +159,9 @@ class LocalStack:
     def _on_spawner(self, fn: Callable[[], Any]) -> Any:
         return self._spawner.submit(fn).result()
 
-    def _agent_argv(self, port: int) -> list[str]:
-        agent = self.config.agent
-        if agent.command:
-            try:
-                argv = shlex.split(agent.command.replace("{port}", str(port)))
-            except ValueError as exc:
-                raise StackError("agent", f"cannot parse agent command: {exc}") from exc
-            return argv
-        return [sys.executable, "-m", "reference_agent", "--profile", agent.profile or "hardened",
-                "--host", LOOPBACK, "--port", str(port),
-                "--tools-url", self.proxy_urls["tools"],
-                "--llm-eu-url", self.proxy_urls["llm_eu"],
-                *set_flag_args(self.agent_overrides)]
-
-    def _agent_env(self) -> dict[str, str]:
-        return {
-            "ANTHROPIC_BASE_URL": self.proxy_urls["llm"],
-            "ANTHROPIC_API_KEY": "sk-ant-harness-local",
-            # For the user's own agent: where the other proxied dependencies are.
-            "HARNESS_LLM_EU_URL": self.proxy_urls["llm_eu"],
-            "HARNESS_TOOLS_URL": self.proxy_urls["tools"],
-            **self.config.agent.env,
-        }
-
     def _create_proxies(self, agent_upstream: str) -> None:
         upstreams = {
-            "agent": agent_upstream,
+            AGENT: agent_upstream,
             "llm": urlsplit(self.urls["llm"]).netloc,
             "llm_eu": urlsplit(self.urls["llm_eu"]).netloc,
             "tools": urlsplit(self.urls["tools"]).netloc,
@@ -218,31 +180,72 @@ class LocalStack:
     # -- supervision ------------------------------------------------------------------------------
 
     def _watch(self) -> None:
-        """Restart the agent (and only it) when it dies outside a planned stop."""
+        """Restart the agent when it dies outside a planned stop; note any other process that
+        dies or keeps failing its health check (unless a fault did it) as a rig failure."""
+        misses: dict[str, int] = {}
+        next_probe = time.monotonic() + self.config.watch_interval_s
         while not self._closing.wait(0.1):
-            proc = self.processes.get("agent")
-            if proc is None or proc.alive():
+            try:
+                self._watch_agent()
+                probe = time.monotonic() >= next_probe
+                if probe:
+                    next_probe = time.monotonic() + self.config.watch_interval_s
+                self._watch_dependencies(misses, probe)
+            except Exception as exc:  # supervision itself must never stop
+                self.hub.emit("monitor_error", "stack", error=repr(exc))
+                time.sleep(0.5)
+
+    def _watch_agent(self) -> None:
+        proc = self.processes.get(AGENT)
+        if proc is None or proc.alive():
+            return
+        with self._lock:
+            if self._closing.is_set() or AGENT in self._planned or proc.alive():
+                return
+            self.hub.emit("exited", AGENT, code=proc.proc.returncode if proc.proc else None)
+            time.sleep(self.config.restart_delay_s)
+            if self._closing.is_set():
+                return
+            try:
+                self._on_spawner(proc.start)
+                proc.restarts += 1
+                self._faulted.discard(AGENT)
+                self.hub.emit("restarted", AGENT)
+            except StackError as exc:
+                self.hub.emit("restart_failed", AGENT, error=str(exc))
+                time.sleep(1.0)
+
+    def _watch_dependencies(self, misses: dict[str, int], probe: bool) -> None:
+        for name, proc in list(self.processes.items()):
+            if name == AGENT or self._failure is not None:
                 continue
             with self._lock:
-                if self._closing.is_set() or "agent" in self._planned or proc.alive():
-                    continue
-                self._event("exited", "agent", code=proc.proc.returncode if proc.proc else None)
-                time.sleep(self.config.restart_delay_s)
-                if self._closing.is_set():
-                    return
-                try:
-                    self._on_spawner(proc.start)
-                    proc.restarts += 1
-                    self._event("restarted", "agent")
-                except StackError as exc:
-                    self._event("restart_failed", "agent", error=str(exc))
-                    time.sleep(1.0)
+                excused = name in self._planned or name in self._faulted
+            if excused or self._closing.is_set():
+                misses.pop(name, None)
+                continue
+            if not proc.alive():
+                code = proc.proc.returncode if proc.proc else None
+                self._fail(name, f"died unexpectedly (exit code {code})", proc)
+                continue
+            if not probe:
+                continue
+            if proc.healthy(timeout_s=self.config.watch_interval_s * 2):
+                misses.pop(name, None)
+                continue
+            misses[name] = misses.get(name, 0) + 1
+            if misses[name] >= self.config.watch_failures:
+                self._fail(name, f"failed {misses[name]} health checks in a row "
+                                 f"({proc.url}{proc.health or ''})", proc)
 
-    def _event(self, event: str, process: str, **extra: Any) -> None:
-        record = {"ts": time.time(), "event": event, "process": process, **extra}
-        self.events.append(record)
-        if self.on_event is not None:
-            self.on_event(record)
+    def _fail(self, name: str, message: str, proc: ManagedProcess) -> None:
+        if self._closing.is_set():
+            return
+        self._failure = RigFailure(name, message, proc.log_tail())
+        self.hub.emit("rig_failure", name, error=message)
+
+    def failure(self) -> RigFailure | None:
+        return self._failure
 
     # -- ProcessControl (used by process faults) ----------------------------------------------
 
@@ -253,31 +256,41 @@ class LocalStack:
 
     def kill(self, name: str) -> None:
         proc = self._proc(name)
-        self._event("killed", name)  # before the monitor can see the exit
+        with self._lock:
+            self._faulted.add(name)
+        self.hub.emit("killed", name)  # before the monitor can see the exit
         proc.kill()
 
     def freeze(self, name: str) -> None:
+        with self._lock:
+            self._faulted.add(name)
         self._proc(name).freeze()
-        self._event("frozen", name)
+        self.hub.emit("frozen", name)
 
     def thaw(self, name: str) -> None:
         self._proc(name).thaw()
-        self._event("thawed", name)
+        with self._lock:
+            self._faulted.discard(name)
+        self.hub.emit("thawed", name)
 
     def restart(self, name: str, overrides: dict[str, Any] | None = None) -> None:
-        """Planned restart; for the reference agent, `overrides` replace its flag overrides."""
+        """Planned restart; for the agent, `overrides` replace its flag overrides ({} = back
+        to the configured ones)."""
         proc = self._proc(name)
         with self._lock:
             self._planned.add(name)
             try:
                 proc.stop()
-                if name == "agent" and overrides is not None and not self.config.agent.command:
-                    self.agent_overrides = {**self.config.agent.overrides, **overrides}
+                if name == AGENT and overrides is not None:
+                    self._running = self.config.target.with_overrides(overrides)
                     port = urlsplit(proc.url or "").port or free_port()
-                    proc.argv = self._agent_argv(port)
+                    launch = self._running.launch(port, self._dependencies())
+                    if launch is not None:
+                        proc.argv = launch.argv
                 self._on_spawner(proc.start)
                 proc.restarts += 1
-                self._event("restarted", name, overrides=overrides)
+                self._faulted.discard(name)
+                self.hub.emit("restarted", name, overrides=overrides)
             finally:
                 self._planned.discard(name)
 
@@ -288,6 +301,8 @@ class LocalStack:
             if proc.alive() and proc.url:
                 try:
                     if httpx.get(f"{proc.url}{proc.health or '/'}", timeout=1).status_code == 200:
+                        with self._lock:
+                            self._faulted.discard(name)
                         return
                 except httpx.HTTPError:
                     pass
@@ -297,13 +312,36 @@ class LocalStack:
     # -- addresses ------------------------------------------------------------------------
 
     @property
+    def endpoints(self) -> Endpoints:
+        return Endpoints(agent=self.proxy_urls[AGENT], toxiproxy=self.urls["toxiproxy"],
+                         llm={"llm": self.urls["llm"], "llm_eu": self.urls["llm_eu"]},
+                         tools=self.urls.get("tools"), prometheus=self.urls.get("prometheus"))
+
+    @property
+    def running(self) -> Target:
+        return self._running
+
+    @property
     def agent_url(self) -> str:
         """Where load goes: the agent, through its proxy."""
-        return self.proxy_urls["agent"]
+        return self.proxy_urls[AGENT]
 
     def describe(self) -> dict[str, Any]:
-        return {"processes": dict(self.urls), "proxies": dict(self.proxy_urls),
-                "agent_overrides": dict(self.agent_overrides)}
+        return {"stack": self.name, "processes": dict(self.urls), "proxies": dict(self.proxy_urls),
+                "agent": self._running.describe(),
+                "tools_store": _store(self.config.tools_store)}
+
+    def collect_evidence(self, start: float) -> None:
+        """Write the alerts Prometheus saw since `start` to alerts.jsonl (if it runs); the
+        ledgers and logs are already in the run directory."""
+        if "prometheus" not in self.urls:
+            return
+        from harness.stack.prometheus import collect_alerts
+
+        try:
+            collect_alerts(self.urls["prometheus"], self.config.run_dir, start=start)
+        except Exception as exc:  # evidence we could not read must not hide the run's own
+            self.hub.emit("alerts_failed", "prometheus", error=repr(exc))
 
     # -- teardown -------------------------------------------------------------------------
 
@@ -318,13 +356,23 @@ class LocalStack:
             with contextlib.suppress(httpx.HTTPError):
                 httpx.post(f"{toxiproxy}/reset", timeout=2)
         # The agent first (it holds connections to the others), then the rest all at once.
-        ordered = list(reversed(list(self.processes)))
-        for group in (ordered[:1], ordered[1:]):
+        others = [name for name in reversed(list(self.processes)) if name != AGENT]
+        for group in ([AGENT] if AGENT in self.processes else [], others):
             for name in group:
                 self.processes[name].terminate()
             for name in group:
                 try:
                     self.processes[name].stop()
                 except Exception as exc:  # a failing stop must not hide the others
-                    self._event("stop_failed", name, error=repr(exc))
+                    self.hub.emit("stop_failed", name, error=repr(exc))
         self._spawner.shutdown(wait=True)
+
+
+def _store(url: str | None) -> str:
+    """The tool server's tenant store as run.json states it (no password)."""
+    if not url:
+        return "sqlite (in memory)"
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    return parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@")).geturl()

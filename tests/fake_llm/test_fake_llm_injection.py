@@ -20,13 +20,15 @@ from harness.fake_llm.behaviour import HEALTHY, Behaviour
 from harness.fake_llm.ids import IdSource
 from harness.fake_llm.injection import named_tenant, read_injection, views
 from harness.fake_llm.model import Conversation, Model, Reply
-from harness.load import load_corpus, registry_data
+from harness.load import load_corpus
 from harness.load.attacks import Attack
 from harness.load.tasks import TASKS, TaskContext
+from harness.targets import load_fields
+from harness.targets.reference import ReferenceTarget
 from reference_agent.prompt import system_prompt, tool_definitions
 
 ATTACKER, VICTIMS = "acme", ("globex", "initech")
-REGISTRY = registry_data([ATTACKER, *VICTIMS], seed=21)
+REGISTRY = load_fields(ReferenceTarget(seed=21), [ATTACKER, *VICTIMS])
 # The tool server's tools (reference_agent/tools/README.md), as the naive agent re-exports them.
 SERVER_TOOLS = [
     {

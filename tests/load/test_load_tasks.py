@@ -9,8 +9,10 @@ import pytest
 from pydantic import ValidationError
 
 from harness.load.attacks import load_corpus
-from harness.load.config import AttackConfig, LoadConfig, registry_data
+from harness.load.config import AttackConfig, LoadConfig
 from harness.load.tasks import TASKS, TaskContext, attack, build_message
+from harness.targets import load_fields
+from harness.targets.reference import ReferenceTarget
 
 CTX = TaskContext(
     tenant="acme",
@@ -88,8 +90,8 @@ def test_config_refuses_bad_values(tmp_path: Path, overrides: dict, reason: str)
         _config(tmp_path, **overrides)
 
 
-def test_registry_data_fills_canaries_of_every_tenant_and_ids(tmp_path: Path) -> None:
-    data = registry_data(["acme"], seed=4)
+def test_reference_load_fields_fill_canaries_of_every_tenant_and_ids(tmp_path: Path) -> None:
+    data = load_fields(ReferenceTarget(seed=4), ["acme"])
     assert set(data["canaries"]) == {"acme", "globex", "initech"}
     assert data["order_ids"] == {"acme": [f"ORD-{1000 + i}" for i in range(20)]}
     config = _config(tmp_path, **data)

@@ -14,6 +14,9 @@ import pytest
 from harness.faults import FaultContext, FaultScheduler
 from harness.faults.rollback import ALERT_NAME, DeployWatcher, _Idle, watch_deploys
 from harness.scenario.fault_specs import fault_adapter
+from harness.targets import Target
+from harness.targets.own import URLTarget
+from harness.targets.reference import ReferenceTarget
 
 
 class Processes:
@@ -124,11 +127,16 @@ def test_only_the_hardened_reference_agent_with_a_deploy_is_watched(tmp_path):
     ctx = FaultContext(toxiproxy_url="http://127.0.0.1:9", processes=Processes())
     with_deploy = FaultScheduler([deploy(5.0)], ctx, tmp_path / "f.jsonl")
     without = FaultScheduler([], ctx, tmp_path / "g.jsonl")
-    assert isinstance(watch_deploys(with_deploy, tmp_path, "hardened", {}), DeployWatcher)
-    assert isinstance(watch_deploys(with_deploy, tmp_path, "naive", {}), _Idle)
-    assert isinstance(watch_deploys(with_deploy, tmp_path, "hardened",
-                                    {"auto_rollback": False}), _Idle)
-    assert isinstance(watch_deploys(with_deploy, tmp_path, "naive",
-                                    {"auto_rollback": True}), DeployWatcher)
-    assert isinstance(watch_deploys(with_deploy, tmp_path, None, {}), _Idle)  # own agent
-    assert isinstance(watch_deploys(without, tmp_path, "hardened", {}), _Idle)
+    def watched(scheduler: FaultScheduler, target: Target) -> object:
+        return watch_deploys(scheduler, tmp_path, target.auto_rollback())
+
+    hardened, naive = ReferenceTarget("hardened"), ReferenceTarget("naive")
+    own = URLTarget("http://127.0.0.1:9", known_tenants={})
+    assert isinstance(watched(with_deploy, hardened), DeployWatcher)
+    assert isinstance(watched(with_deploy, naive), _Idle)
+    assert isinstance(watched(with_deploy, hardened.with_overrides({"auto_rollback": False})),
+                      _Idle)
+    assert isinstance(watched(with_deploy, naive.with_overrides({"auto_rollback": True})),
+                      DeployWatcher)
+    assert isinstance(watched(with_deploy, own), _Idle)
+    assert isinstance(watched(without, hardened), _Idle)

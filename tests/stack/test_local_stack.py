@@ -10,8 +10,11 @@ import psutil
 import pytest
 
 from harness.errors import StackError
-from harness.stack.local import AgentSpec, LocalStack, StackConfig
+from harness.stack.base import StackConfig
+from harness.stack.local import LocalStack
 from harness.stack.process import ManagedProcess
+from harness.targets.own import CommandTarget
+from harness.targets.reference import ReferenceTarget
 
 pytestmark = pytest.mark.integration
 
@@ -22,7 +25,7 @@ def _descendants() -> set[int]:
 
 def test_stack_serves_a_chat_through_the_agent_proxy_and_leaves_nothing(tmp_path: Path) -> None:
     before = _descendants()
-    stack = LocalStack(StackConfig(run_dir=tmp_path, agent=AgentSpec(profile="hardened")))
+    stack = LocalStack(StackConfig(run_dir=tmp_path, target=ReferenceTarget("hardened")))
     with stack:
         assert set(stack.proxy_urls) == {"agent", "llm", "llm_eu", "tools"}
         children = _descendants() - before
@@ -41,28 +44,28 @@ def test_stack_serves_a_chat_through_the_agent_proxy_and_leaves_nothing(tmp_path
 
 
 def test_supervisor_restarts_a_crashed_agent_on_the_same_port(tmp_path: Path) -> None:
-    with LocalStack(StackConfig(run_dir=tmp_path, agent=AgentSpec(profile="naive"),
+    with LocalStack(StackConfig(run_dir=tmp_path, target=ReferenceTarget("naive"),
                                 restart_delay_s=0.1)) as stack:
         old_pid = stack.processes["agent"].proc.pid  # type: ignore[union-attr]
         stack.kill("agent")
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and not any(
-            e["event"] == "restarted" for e in stack.events
+            e["event"] == "restarted" for e in stack.hub.events
         ):
             time.sleep(0.1)
-        assert [e["event"] for e in stack.events][:3] == ["killed", "exited", "restarted"]
+        assert [e["event"] for e in stack.hub.events][:3] == ["killed", "exited", "restarted"]
         assert stack.processes["agent"].proc.pid != old_pid  # type: ignore[union-attr]
         response = httpx.get(f"{stack.agent_url}/healthz", timeout=10)
         assert response.status_code == 200
 
 
 def test_planned_restart_applies_flag_overrides(tmp_path: Path) -> None:
-    with LocalStack(StackConfig(run_dir=tmp_path, agent=AgentSpec(profile="hardened"))) as stack:
+    with LocalStack(StackConfig(run_dir=tmp_path, target=ReferenceTarget("hardened"))) as stack:
         stack.restart("agent", {"fail_rate": 1.0})
         response = httpx.post(f"{stack.agent_url}/v1/chat", headers={"x-api-key": "key-acme"},
                               json={"message": "Hello"}, timeout=30)
         assert response.status_code == 500
-        assert not any(e["event"] == "exited" for e in stack.events)  # planned, not a crash
+        assert not any(e["event"] == "exited" for e in stack.hub.events)  # planned, not a crash
 
 
 def test_a_process_that_dies_at_start_names_itself_and_shows_its_log(tmp_path: Path) -> None:
@@ -80,9 +83,10 @@ def test_an_agent_command_that_fails_is_a_stack_error_and_nothing_is_left(
     tmp_path: Path,
 ) -> None:
     before = _descendants()
-    agent = AgentSpec(profile=None, command="python3 -c 'raise SystemExit(1)' {port}")
+    agent = CommandTarget(command="python3 -c 'raise SystemExit(1)' {port}", known_tenants={},
+                          start_timeout_s=20)
     with pytest.raises(StackError) as excinfo, LocalStack(
-        StackConfig(run_dir=tmp_path, agent=agent, start_timeout_s=20)
+        StackConfig(run_dir=tmp_path, target=agent)
     ):
         pass
     assert excinfo.value.process == "agent"

@@ -17,8 +17,10 @@ from harness.measure import load_run
 from harness.measure.prometheus import PrometheusReader, collect_alerts
 from harness.scenario.fault_specs import fault_adapter
 from harness.slo import evaluate
-from harness.stack.local import AgentSpec, LocalStack, StackConfig
+from harness.stack.base import StackConfig
+from harness.stack.local import LocalStack
 from harness.stack.prometheus import PrometheusProcess, start_prometheus, wait_for_scrape
+from harness.targets.reference import ReferenceTarget
 from tests.requires import require_binary
 
 pytestmark = pytest.mark.integration
@@ -67,7 +69,7 @@ class _Load:
 
 @pytest.fixture
 def stack(tmp_path: Path) -> Iterator[LocalStack]:
-    with LocalStack(StackConfig(run_dir=tmp_path, agent=AgentSpec(profile="naive"))) as s:
+    with LocalStack(StackConfig(run_dir=tmp_path, target=ReferenceTarget("naive"))) as s:
         yield s
 
 
