@@ -24,7 +24,7 @@ lint: $(STAMP)
 
 test: $(STAMP) lint
 	$(BIN)/pytest -p no:cacheprovider -n 2 --timeout 300 tests
-	$(BIN)/pytest -p no:cacheprovider --timeout 600 scenarios/ --time-scale 0.25 --harness-out reports/ci
+	$(BIN)/pytest -p no:cacheprovider --timeout 600 scenarios/ --harness-time-scale 0.25 --harness-out reports/ci
 
 bench: $(STAMP)
 	for f in bench/*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done

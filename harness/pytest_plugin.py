@@ -7,11 +7,15 @@ and the run directory, not a traceback.
 
 Collected: YAML files below the folders of the ini option `harness_scenarios` (default:
 `scenarios` under the rootdir), or any YAML file named on the command line.
-Options: --time-scale, --profile, --harness-out, --harness-strict.
+Options, all prefixed so they never clash with another plugin's (pytest-profiling has its
+own `--profile`): --harness-time-scale, --harness-profile, --harness-stack, --harness-out,
+--harness-strict. The old `--time-scale` still works for one release, with a deprecation
+warning.
 """
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,16 +23,22 @@ from typing import Any
 import pytest
 
 from harness.errors import HarnessError, ScenarioError
+from harness.stack.base import STACKS
 
 _YAML = (".yaml", ".yml")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("harness", "chaos and load scenarios (harness)")
-    group.addoption("--time-scale", type=float, default=1.0, metavar="F",
+    group.addoption("--harness-time-scale", type=float, default=None, metavar="F",
                     help="multiply every scenario duration and fault time by F")
-    group.addoption("--profile", choices=["naive", "hardened", "all"], default=None,
+    # Deprecated spelling of --harness-time-scale, hidden; kept for one release.
+    group.addoption("--time-scale", type=float, default=None, dest="harness_old_time_scale",
+                    help=argparse.SUPPRESS)
+    group.addoption("--harness-profile", choices=["naive", "hardened", "all"], default=None,
                     help="run only this reference agent profile (default: those in `expect`)")
+    group.addoption("--harness-stack", choices=list(STACKS), default="local",
+                    help="the stack to run scenarios on (default: local)")
     group.addoption("--harness-out", default="reports", metavar="DIR",
                     help="where run directories go (default: reports/)")
     group.addoption("--harness-strict", action="store_true",
@@ -37,11 +47,22 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                   help="folders (relative to the rootdir) whose YAML files are scenarios")
 
 
+def _time_scale(config: pytest.Config) -> float:
+    scale = config.getoption("harness_time_scale")
+    return 1.0 if scale is None else float(scale)
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "scenario: a harness scenario run (real processes)")
-    scale = config.getoption("--time-scale")
+    old = config.getoption("harness_old_time_scale")
+    if old is not None:
+        config.issue_config_time_warning(pytest.PytestDeprecationWarning(
+            "--time-scale is deprecated; use --harness-time-scale"), stacklevel=2)
+        if config.getoption("harness_time_scale") is None:
+            config.option.harness_time_scale = old
+    scale = _time_scale(config)
     if not scale > 0:
-        raise pytest.UsageError(f"--time-scale must be > 0, got {scale}")
+        raise pytest.UsageError(f"--harness-time-scale must be > 0, got {scale}")
 
 
 def _wanted(file_path: Path, config: pytest.Config) -> bool:
@@ -67,7 +88,7 @@ class ScenarioFile(pytest.File):
         from harness.scenario import load_scenario
 
         scenario = load_scenario(self.path)  # ScenarioError -> repr_failure below
-        requested = self.config.getoption("--profile")
+        requested = self.config.getoption("harness_profile")
         if requested or scenario.agent.kind != "reference":
             profiles = profiles_for(scenario, requested)
         else:
@@ -101,8 +122,9 @@ class ScenarioItem(pytest.Item):
 
         options = RunOptions(
             out_root=Path(self.config.getoption("--harness-out")),
-            time_scale=self.config.getoption("--time-scale"),
+            time_scale=_time_scale(self.config),
             strict=self.config.getoption("--harness-strict"),
+            stack=self.config.getoption("--harness-stack"),
             progress=False,
         )
 

@@ -30,7 +30,8 @@ def test_collects_one_item_per_expected_profile(pytester: pytest.Pytester) -> No
     result = pytester.runpytest_subprocess("--collect-only", "-q")
     result.stdout.fnmatch_lines(["scenarios/tiny.yaml::naive", "scenarios/tiny.yaml::hardened",
                                  "2 tests collected*"])
-    only = pytester.runpytest_subprocess("--collect-only", "-q", "--profile", "hardened")
+    only = pytester.runpytest_subprocess("--collect-only", "-q", "--harness-profile",
+                                         "hardened")
     only.stdout.fnmatch_lines(["scenarios/tiny.yaml::hardened", "1 test collected*"])
 
 
@@ -46,9 +47,30 @@ def test_a_bad_scenario_is_a_collection_error_with_every_problem(
 
 
 def test_bad_time_scale_is_a_usage_error(pytester: pytest.Pytester) -> None:
-    result = pytester.runpytest_subprocess("--time-scale", "0")
-    result.stderr.fnmatch_lines(["*--time-scale must be > 0*"])
+    result = pytester.runpytest_subprocess("--harness-time-scale", "0")
+    result.stderr.fnmatch_lines(["*--harness-time-scale must be > 0*"])
     assert result.ret == pytest.ExitCode.USAGE_ERROR
+
+
+def test_the_old_time_scale_spelling_still_works_with_a_deprecation_warning(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.mkdir("scenarios")
+    pytester.path.joinpath("scenarios", "tiny.yaml").write_text(GOOD)
+    result = pytester.runpytest_subprocess("--collect-only", "-q", "--time-scale", "0.5")
+    result.stdout.fnmatch_lines(["*PytestDeprecationWarning: --time-scale is deprecated; use "
+                                 "--harness-time-scale*", "2 tests collected*"])
+    bad = pytester.runpytest_subprocess("--time-scale", "0")
+    bad.stderr.fnmatch_lines(["*--harness-time-scale must be > 0*"])
+
+
+def test_the_plugin_loads_beside_pytest_profiling(pytester: pytest.Pytester) -> None:
+    """pytest-profiling owns `--profile`; pytest11 plugins load together, so a clash of option
+    names would stop pytest at start-up."""
+    pytest.importorskip("pytest_profiling")  # a dev dependency: both load from entry points
+    result = pytester.runpytest_subprocess("--help")
+    assert result.ret == pytest.ExitCode.OK, result.stderr.str()
+    result.stdout.fnmatch_lines(["*--profile *", "*--harness-profile*", "*--harness-stack*"])
 
 
 @pytest.mark.integration
