@@ -7,6 +7,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from harness.atomic import write_atomic
+
 
 def _fmt(value: float | None, unit: str) -> str:
     if value is None:
@@ -50,7 +52,7 @@ def junit_xml(runs: Iterable[dict[str, Any]]) -> str:
                 ET.SubElement(case, "skipped", message=slo_line(result))
         suite.set("failures", str(failures))
         props = ET.SubElement(suite, "properties")
-        for key in ("run_dir", "verdict", "expected", "profile", "seed"):
+        for key in ("run_dir", "verdict", "expected", "profile"):
             if run.get(key) is not None:
                 ET.SubElement(props, "property", name=key, value=str(run[key]))
     ET.indent(root)
@@ -58,7 +60,4 @@ def junit_xml(runs: Iterable[dict[str, Any]]) -> str:
 
 
 def write_junit(path: Path, runs: Iterable[dict[str, Any]]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(junit_xml(runs), encoding="utf-8")
-    tmp.replace(path)
+    write_atomic(path, junit_xml(runs))

@@ -8,8 +8,10 @@ dependency that dies mid-run ends the run as a rig failure (exit 3, no verdict).
 
 from __future__ import annotations
 
+import errno
 import json
 import shlex
+import shutil
 import sys
 import time
 import traceback
@@ -41,6 +43,7 @@ from harness.targets import Target, load_fields, target_for
 from harness.verdict import meets_expectation
 
 PROFILES = ("naive", "hardened")
+_DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
 _VERSIONED = ("anthropic", "locust", "pandas", "pydantic", "fastapi", "mcp", "toxiproxy-python")
 
 
@@ -190,6 +193,14 @@ def run_scenario(
     except HarnessError as exc:
         record.enter(RunState.ERROR, error=str(exc))
         raise
+    except OSError as exc:
+        if exc.errno not in _DISK_FULL:
+            internal = _internal(exc, run_dir)
+            record.enter(RunState.ERROR, error=str(internal))
+            raise internal from exc
+        failure = RigFailure("run directory", f"no space left on device: {exc}")
+        record.enter(RunState.RIG_FAILED, error=str(failure))
+        raise failure from exc
     except Exception as exc:
         internal = _internal(exc, run_dir)
         record.enter(RunState.ERROR, error=str(internal))
@@ -239,6 +250,7 @@ def _drive(scenario: Scenario, run_dir: Path, stack: Stack, load_config: LoadCon
     load = LoadRunner(load_config, run_dir / "logs" / "locust.log", workers=options.workers)
     scheduler = FaultScheduler(scenario.faults, ctx, run_dir / "faults.jsonl")
     progress = Progress(scenario, enabled=options.progress)
+    disk = DiskWatch(run_dir)
     try:
         load.start()
         # t = 0 is the first recorded request, not Locust's start-up (which takes seconds):
@@ -250,7 +262,7 @@ def _drive(scenario: Scenario, run_dir: Path, stack: Stack, load_config: LoadCon
         watcher = watch_deploys(scheduler, run_dir, stack.running.auto_rollback())
         with progress, watcher:
             while (elapsed := time.monotonic() - started) < scenario.duration:
-                if (failure := stack.failure()) is not None:
+                if (failure := stack.failure() or disk.check()) is not None:
                     raise failure
                 if (code := load.wait(timeout=0.25)) is not None:
                     raise RigFailure("locust", f"the load generator exited early (code {code}) "
@@ -265,6 +277,28 @@ def _drive(scenario: Scenario, run_dir: Path, stack: Stack, load_config: LoadCon
         load.stop()
         record.update(load_ended=time.time())
         stack.collect_evidence(start=record.info.get("load_started") or record.info["started"])
+
+
+class DiskWatch:
+    """The run directory's free space: records that cannot be written are a broken rig."""
+
+    MIN_FREE_BYTES = 512 * 1024
+
+    def __init__(self, run_dir: Path, every_s: float = 1.0) -> None:
+        self.run_dir = run_dir
+        self.every_s = every_s
+        self._next = 0.0
+
+    def check(self) -> RigFailure | None:
+        now = time.monotonic()
+        if now < self._next:
+            return None
+        self._next = now + self.every_s
+        free = shutil.disk_usage(self.run_dir).free
+        if free >= self.MIN_FREE_BYTES:
+            return None
+        return RigFailure("run directory", f"no space left on device for records "
+                                           f"({free} bytes free in {self.run_dir})")
 
 
 def _log_tail(load: LoadRunner) -> str:

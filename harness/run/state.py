@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import time
 from enum import StrEnum
@@ -33,6 +34,7 @@ class RunRecord:
 
     def __init__(self, run_dir: Path, info: dict[str, Any]) -> None:
         self.path = run_dir / "run.json"
+        self.write_error: OSError | None = None
         self.info: dict[str, Any] = {"status": RunState.STARTING.value, "started": time.time(),
                                      "ended": None, "verdict": None, **info}
         self.write()
@@ -52,4 +54,11 @@ class RunRecord:
         self.update(status=state.value, **fields)
 
     def write(self) -> None:
-        write_atomic(self.path, json.dumps(self.info, indent=2, default=str) + "\n")
+        """Written at once; on a full disk the run goes on and the next change tries again
+        (the runner reports the full disk itself)."""
+        try:
+            write_atomic(self.path, json.dumps(self.info, indent=2, default=str) + "\n")
+        except OSError as exc:
+            if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+                raise
+            self.write_error = exc

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -13,8 +14,10 @@ LIBRARY = Path(__file__).resolve().parents[2] / "scenarios"
 FILES = sorted(LIBRARY.glob("*.yaml"))
 
 
-def test_the_library_has_the_thirteen_incidents():
-    assert len(FILES) == 13
+def test_the_readme_lists_exactly_the_library():
+    listed = set(re.findall(r"`([a-z0-9-]+\.yaml)`", (LIBRARY / "README.md").read_text()))
+    assert FILES, "no scenario files"
+    assert listed == {p.name for p in FILES}
 
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.stem)
@@ -36,15 +39,3 @@ def test_scenario_has_a_runbook_and_a_row_in_the_readme(path: Path):
                     "Where the report shows it"):
         assert heading in text, f"{runbook.name}: no '{heading}' section"
     assert f"`{path.name}`" in (LIBRARY / "README.md").read_text()
-
-
-def test_scenarios_are_short_enough_for_ci():
-    # 26 runs at --time-scale 0.25 must fit in 10 minutes with 10-15 s of fixed cost each:
-    # about 5 minutes of load at most (bad-deploy is the long one: two agent restarts).
-    total = 0.0
-    for path in FILES:
-        scenario = load_scenario(path)
-        total += scenario.duration
-        assert scenario.duration <= 140, f"{path.name}: {scenario.duration}s"
-        assert scenario.load.users <= 32, f"{path.name}: {scenario.load.users} users"
-    assert 2 * 0.25 * total <= 330, f"{2 * 0.25 * total:.0f}s of load at --time-scale 0.25"

@@ -90,5 +90,47 @@ def test_an_agent_command_that_fails_is_a_stack_error_and_nothing_is_left(
     ):
         pass
     assert excinfo.value.process == "agent"
-    time.sleep(0.2)
+    deadline = time.monotonic() + 10  # reaped children may take a moment to leave the table
+    while not _descendants() <= before and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert _descendants() <= before
+
+
+QUIET_AGENT = """
+import http.server, json, sys
+class Handler(http.server.BaseHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+    def do_GET(self):
+        self.send_response(200 if self.path == '/healthz' else 404)
+        self.end_headers()
+http.server.HTTPServer((sys.argv[1], int(sys.argv[2])), Handler).serve_forever()
+"""
+
+
+def test_an_agent_that_prints_nothing_starts_on_the_port_we_chose(tmp_path: Path) -> None:
+    script = tmp_path / "quiet_agent.py"
+    script.write_text(QUIET_AGENT, encoding="utf-8")
+    agent = CommandTarget(command=f"python3 {script} {{host}} {{port}}", known_tenants={},
+                          start_timeout_s=30)
+    with LocalStack(StackConfig(run_dir=tmp_path, target=agent)) as stack:
+        assert httpx.get(f"{stack.agent_url}/healthz", timeout=10).status_code == 200
+        assert (tmp_path / "logs" / "agent.log").read_text() == ""
+
+
+def test_a_failing_event_listener_never_stops_supervision(tmp_path: Path) -> None:
+    def broken_writer(event: dict) -> None:
+        raise OSError("disk full")
+
+    with LocalStack(StackConfig(run_dir=tmp_path, target=ReferenceTarget("naive"),
+                                restart_delay_s=0.1)) as stack:
+        stack.hub.add_listener(broken_writer)
+        stack.kill("agent")
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not any(
+            e["event"] == "restarted" for e in stack.hub.events
+        ):
+            time.sleep(0.1)
+        assert [e["event"] for e in stack.hub.events][:3] == ["killed", "exited", "restarted"]
+        assert stack.hub.listener_failures >= 3
+        assert httpx.get(f"{stack.agent_url}/healthz", timeout=10).status_code == 200
