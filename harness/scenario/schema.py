@@ -57,6 +57,9 @@ def _regex(value: str | None) -> str | None:
     return value
 
 
+DEFAULT_START_TIMEOUT_S = 60.0
+
+
 class AgentSpec(StrictModel):
     """The agent under test: the reference agent (`profile`, `set`), a command, or a URL."""
 
@@ -65,7 +68,7 @@ class AgentSpec(StrictModel):
     command: str | None = Field(default=None, min_length=1)
     url: str | None = None
     health: str = Field(default="/healthz", pattern=r"^/")
-    start_timeout: Duration = Field(default=60.0, gt=0, le=3600)
+    start_timeout: Duration = Field(default=DEFAULT_START_TIMEOUT_S, gt=0, le=3600)
     ready: Annotated[str | None, AfterValidator(_regex)] = None  # regex on the agent's output
     env: dict[str, str] = Field(default_factory=dict)
     tenants: dict[str, TenantSpec] | None = None
@@ -88,7 +91,7 @@ class AgentSpec(StrictModel):
                                  "(127.0.0.1 or localhost): load stays on this machine")
         if self.command is None:
             given = [k for k in ("env", "ready") if getattr(self, k)]
-            if "start_timeout" in self.model_fields_set:
+            if self.start_timeout != DEFAULT_START_TIMEOUT_S:
                 given.append("start_timeout")
             if given:
                 raise ValueError(f"{', '.join(f'`{k}`' for k in given)} apply only with "

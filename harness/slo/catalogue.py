@@ -373,8 +373,10 @@ def residency_violations(scope: Scope, spec: SLOSpec, ctx: Context) -> Measureme
     """Ledger calls of a tenant whose home region is "eu" that were served with region != "eu".
 
     Uses the ledger's own tenant and ts (selectors tenant, during), so calls without a
-    correlation id still count. Home regions: run["tenants"], else reference_agent.tenants."""
+    correlation id still count. Home regions: run["tenants"] (none: inconclusive)."""
     ledger = scope.data.llm_calls
+    if not scope.regions:
+        return _nothing(reason="the run does not say which region each tenant lives in")
     eu = [t for t, r in scope.regions.items() if r == "eu"]
     if ledger.empty or not eu:
         return _exact(0.0, 0, eu_tenants=eu)

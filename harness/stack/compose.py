@@ -33,7 +33,7 @@ from docker.models.containers import Container
 
 from harness.errors import StackError
 from harness.netutil import LOOPBACK
-from harness.stack.local import set_flag_args
+from harness.targets.reference import flag_args as set_flag_args
 
 __all__ = ["COMPOSE_PORTS", "ComposeConfig", "ComposeStack"]
 

@@ -163,9 +163,12 @@ def test_blocked_tool_calls(run: RunData) -> None:
 
 @pytest.mark.parametrize("tenants", [True, False])
 def test_residency_violations(tenants: bool) -> None:
-    # Without run["tenants"] the regions come from reference_agent.tenants (initech is eu).
+    # Without run["tenants"] nobody knows which tenant lives in the eu: no verdict.
     data = make_run(tenants=tenants)
     r = result(data, "residency_violations", "== 0")
+    if not tenants:
+        assert r.value is None and r.verdict == "inconclusive"
+        return
     assert r.value == 1 and r.n == 1 and r.verdict == "fail"
     assert r.detail["regions"] == ["us"]
     assert value(data, "residency_violations[tenant=acme]") == 0
