@@ -44,7 +44,7 @@ _ERROR_STATUS = '5..|0'
 @dataclass(frozen=True)
 class RuleSettings:
     """Objectives the rules encode. Bucket bounds must be bounds of the agent's histograms
-    (reference_agent/metrics.py): 5s for latency, 10 for iterations."""
+    (the reference agent's metrics.py): 5s for latency, 10 for iterations."""
 
     availability_target: float = 0.999
     latency_threshold_s: float = 5.0
