@@ -6,10 +6,10 @@ import argparse
 import os
 import sys
 
-from harness.netutil import LOOPBACK, announce
 from reference_agent import logs, telemetry
 from reference_agent.app import create_app
 from reference_agent.config import PROFILES, build_config, format_flag_table, parse_set_args
+from reference_agent.netutil import LOOPBACK, announce
 from reference_agent.runner import ToolServerProcess, bind, make_server
 
 

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import math
 import random
 import time
 import uuid
@@ -50,7 +51,7 @@ class _Agent:
             if tools_url else None
         self.loop = ChatLoop(cfg, self.metrics, self.gateway, self.tools,
                              TenantBudget(cfg.tenant_token_budget))
-        self.limiter = TenantRateLimiter(cfg.tenant_rps, cfg.tenant_burst)
+        self.limiter = TenantRateLimiter(cfg.quotas())
         # The deployment's capacity, shared by every tenant: what a noisy neighbour exhausts.
         self.slots = (asyncio.Semaphore(cfg.max_concurrent_chats)
                       if cfg.max_concurrent_chats else contextlib.nullcontext())
@@ -148,9 +149,11 @@ def create_app(
             allowed, wait_s = agent.limiter.acquire(tenant_name)
             if not allowed:
                 agent.metrics.budget_blocks.labels(tenant_name, "rate_limit").inc()
+                quota = agent.limiter.quota(tenant_name)
                 return _error(429, "rate_limit_error",
-                              f"tenant {tenant_name} is over {cfg.tenant_rps} chats/s",
-                              {"retry-after": str(max(1, round(wait_s)))})
+                              f"tenant {tenant_name} is over its quota of "
+                              f"{quota.rate_per_s:g} chats/s (burst {quota.burst})",
+                              {"retry-after": str(max(1, math.ceil(wait_s)))})
         if cfg.fail_rate and agent.rng() < cfg.fail_rate:
             return _error(500, "internal_error", "bad deploy: this build fails some chats")
         chat = Chat(

@@ -10,7 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
+
+from reference_agent import tenants
+from reference_agent.tenants import DEFAULT_QUOTA, QUOTA_FORM, Quota
 
 Profile = Literal["naive", "hardened"]
 PROFILES: tuple[str, ...] = get_args(Profile)
@@ -91,9 +94,14 @@ class AgentConfig(BaseModel):
         "Redact other tenants' canary strings from the final reply."))
     region_pinning: bool = Field(True, description=(
         "EU tenants use only the EU endpoint; when it is down, degrade instead of US fallback."))
-    rate_limit: bool = Field(True, description="Per-tenant token-bucket rate limit (429).")
-    tenant_rps: float = Field(20.0, gt=0, le=100_000, description="Sustained chats/s per tenant.")
-    tenant_burst: int = Field(40, ge=1, le=100_000, description="Token-bucket burst per tenant.")
+    rate_limit: bool = Field(True, description=(
+        "Enforce each tenant's quota (a token bucket per tenant; over it -> 429 with "
+        "retry-after)."))
+    tenant_quotas: str = Field("", description=(
+        "Quotas that replace the tenant registry's for the tenants named. Every tenant's "
+        f"default is {DEFAULT_QUOTA.rate_per_s:g} chats/s sustained with a burst of "
+        f"{DEFAULT_QUOTA.burst}: ordinary load (about 35 chats/s a tenant) is not refused."),
+        json_schema_extra={"allowed": QUOTA_FORM})
     tool_error_handling: bool = Field(True, description=(
         "Tool errors and timeouts go back to the model as is_error tool results; off = the "
         "chat fails with 502."))
@@ -112,6 +120,15 @@ class AgentConfig(BaseModel):
         "threshold (harness/faults/rollback.py)."))
     otel_export: bool = Field(False, description=(
         "Export spans over OTLP/HTTP (also on when OTEL_EXPORTER_OTLP_ENDPOINT is set)."))
+
+    @field_validator("tenant_quotas")
+    @classmethod
+    def _canonical_quotas(cls, text: str) -> str:
+        return ",".join(f"{name}={quota}" for name, quota in tenants.parse_quotas(text).items())
+
+    def quotas(self) -> dict[str, Quota]:
+        """Every tenant's quota with `tenant_quotas` applied."""
+        return tenants.quotas(self.tenant_quotas)
 
 
 # The naive profile: the chapter 1 laptop demo. SDK defaults, one big model, trust the model.
@@ -173,6 +190,9 @@ def _describe(name: str) -> tuple[str, str]:
         return "str", " | ".join(map(str, get_args(ann)))
     lo = f">= {bounds['ge']}" if "ge" in bounds else f"> {bounds['gt']}" if "gt" in bounds else ""
     hi = f"<= {bounds['le']}" if "le" in bounds else f"< {bounds['lt']}" if "lt" in bounds else ""
+    extra = field.json_schema_extra
+    if isinstance(extra, dict) and isinstance(extra.get("allowed"), str):
+        return type_name, extra["allowed"]
     if ann is str:
         return "str", "a non-empty string"
     return type_name, f"{type_name} " + " and ".join(x for x in (lo, hi) if x)
@@ -213,12 +233,21 @@ def parse_overrides(mapping: dict[str, Any]) -> dict[str, Any]:
                 raise ValueError(f"agent flag {name}: got {raw!r}, allowed: true or false")
             value = lowered in ("true", "1", "yes", "on")
         try:
-            out[name] = TypeAdapter(field.annotation).validate_python(value)
-            AgentConfig.model_validate({name: out[name]})
+            typed = TypeAdapter(field.annotation).validate_python(value)
+            out[name] = getattr(AgentConfig.model_validate({name: typed}), name)
         except ValidationError as exc:
             _, allowed = _describe(name)
-            raise ValueError(f"agent flag {name}: got {raw!r}, allowed: {allowed}") from exc
+            raise ValueError(f"agent flag {name}: got {raw!r}{_problem(exc)}, "
+                             f"allowed: {allowed}") from exc
     return out
+
+
+def _problem(exc: ValidationError) -> str:
+    """A field validator's own words (e.g. which quota item is wrong), else nothing."""
+    error = exc.errors()[0]
+    if error["type"] == "value_error" and "error" in error.get("ctx", {}):
+        return f" ({error['ctx']['error']})"
+    return ""
 
 
 def parse_set_args(items: list[str]) -> dict[str, Any]:

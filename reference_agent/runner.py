@@ -12,10 +12,10 @@ from typing import Any
 
 import uvicorn
 
-from harness.netutil import LOOPBACK, bind_loopback
-from harness.serving import ExitZeroServer
 from reference_agent.app import create_app
 from reference_agent.config import AgentConfig
+from reference_agent.netutil import LOOPBACK, bind_loopback
+from reference_agent.serving import CleanExitServer
 
 __all__ = ["AgentServer", "ToolServerProcess", "bind"]
 
@@ -25,8 +25,8 @@ def bind(host: str, port: int) -> socket.socket:
     return bind_loopback(host, port)
 
 
-def make_server(app: Any) -> ExitZeroServer:
-    return ExitZeroServer(uvicorn.Config(app, lifespan="on", log_level="warning", access_log=False,
+def make_server(app: Any) -> CleanExitServer:
+    return CleanExitServer(uvicorn.Config(app, lifespan="on", log_level="warning", access_log=False,
                                   loop="uvloop", http="httptools"))
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from harness.netutil import LOOPBACK
+from reference_agent.netutil import LOOPBACK
 from reference_agent.tools.runner import serve
 
 

@@ -10,8 +10,8 @@ from types import TracebackType
 
 import uvicorn
 
-from harness.netutil import LOOPBACK, announce, bind_loopback
-from harness.serving import ExitZeroServer
+from reference_agent.netutil import LOOPBACK, announce, bind_loopback
+from reference_agent.serving import CleanExitServer
 from reference_agent.tools.behaviour import Faults
 from reference_agent.tools.calls import CallLog
 from reference_agent.tools.server import ToolService, build_app
@@ -31,11 +31,11 @@ def _close(service: ToolService) -> None:
     service.calls.close()
 
 
-def _uvicorn(service: ToolService, host: str) -> ExitZeroServer:
+def _uvicorn(service: ToolService, host: str) -> CleanExitServer:
     config = uvicorn.Config(
         build_app(service, host=host), lifespan="on", log_level="warning", access_log=False
     )
-    return ExitZeroServer(config)
+    return CleanExitServer(config)
 
 
 def serve(
@@ -80,7 +80,7 @@ class ToolServer:
         self._host, self._port = host, port
         self._args = (db, store_url, seed, log)
         self._thread: threading.Thread | None = None
-        self._server: ExitZeroServer | None = None
+        self._server: CleanExitServer | None = None
         self._sock: socket.socket | None = None
         self.service: ToolService | None = None
         self.url = ""

@@ -7,6 +7,7 @@ from reference_agent.config import (
     parse_overrides,
     parse_set_args,
 )
+from reference_agent.tenants import DEFAULT_QUOTA, TENANTS, Quota
 
 
 def test_every_pattern_is_a_bool_flag_on_in_hardened_off_in_naive():
@@ -57,6 +58,21 @@ def test_bad_overrides_name_the_flag_and_allowed_values(mapping, needle):
         parse_overrides(mapping)
     assert next(iter(mapping)) in str(info.value)
     assert needle in str(info.value)
+
+
+def test_tenant_quotas_flag_is_validated_and_canonical():
+    got = parse_set_args(["tenant_quotas= globex=5/10 ,acme=50/100"])
+    assert got == {"tenant_quotas": "globex=5/10,acme=50/100"}
+    cfg = build_config("hardened", got)
+    assert cfg.quotas()["globex"] == Quota(5.0, 10)
+    assert cfg.quotas()["initech"] == DEFAULT_QUOTA
+    assert build_config("hardened").quotas() == {n: DEFAULT_QUOTA for n in TENANTS}
+    assert "TENANT=RATE/BURST" in flag_table()["tenant_quotas"].allowed
+    with pytest.raises(ValueError) as info:
+        parse_overrides({"tenant_quotas": "globex=5"})
+    text = str(info.value)
+    assert text.startswith("agent flag tenant_quotas: got 'globex=5'")
+    assert "is not TENANT=RATE/BURST" in text and "e.g. globex=5/10" in text
 
 
 def test_malformed_set_item_and_profile():

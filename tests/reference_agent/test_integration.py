@@ -124,3 +124,19 @@ def test_fail_rate_is_a_bad_deploy(llm, tools):
     with agent("hardened", llm, tools, fail_rate=1.0) as a:
         resp = chat(a.url)
     assert resp.status_code == 500 and resp.json()["error"]["type"] == "internal_error"
+
+
+def test_a_tenant_over_its_quota_is_refused_with_429_naming_it(llm, tools):
+    # 0.01 chats/s: the bucket cannot refill between these requests, however slow the machine.
+    with agent("hardened", llm, tools, tenant_quotas="globex=0.01/2") as a:
+        globex = [chat(a.url, "hi", key="key-globex") for _ in range(3)]
+        acme = [chat(a.url, "hi", key="key-acme") for _ in range(3)]
+        text = httpx.get(f"{a.url}/metrics").text
+    assert [r.status_code for r in globex] == [200, 200, 429]
+    assert [r.status_code for r in acme] == [200] * 3  # acme keeps the default quota
+    refused = globex[-1]
+    assert refused.json()["error"] == {
+        "type": "rate_limit_error",
+        "message": "tenant globex is over its quota of 0.01 chats/s (burst 2)"}
+    assert 90 <= int(refused.headers["retry-after"]) <= 100
+    assert 'agent_budget_blocks_total{kind="rate_limit",tenant="globex"} 1.0' in text

@@ -1,10 +1,16 @@
+import pytest
+
 from reference_agent import tenants
 from reference_agent.tenants import (
+    DEFAULT_QUOTA,
     TENANTS,
+    Quota,
     canaries,
     customer_ids,
     find_canaries,
     order_ids,
+    parse_quotas,
+    quotas,
     tenant_for_key,
 )
 
@@ -46,3 +52,34 @@ def test_find_canaries_finds_every_planted_string():
     text = f'{{"note": "{mine}"}} and then,{theirs}. CANARY-acme-xyz CANARY-acme-0123456789abcdef'
     assert find_canaries(text) == [mine, theirs]
     assert find_canaries("nothing here") == []
+
+
+def test_every_tenant_carries_a_quota_that_admits_ordinary_load():
+    # 4 users of a tenant at 100 ms think time send about 35 chats/s (issue 17).
+    assert all(t.quota == DEFAULT_QUOTA for t in TENANTS.values())
+    assert DEFAULT_QUOTA.rate_per_s >= 2 * 35 and DEFAULT_QUOTA.burst >= DEFAULT_QUOTA.rate_per_s
+
+
+def test_quotas_replace_the_registrys_only_for_the_tenants_named():
+    assert parse_quotas(" globex = 5/10 , acme=50.5/100 ") == {
+        "globex": Quota(5.0, 10), "acme": Quota(50.5, 100)}
+    assert parse_quotas("") == {}
+    got = quotas("globex=5/10")
+    assert got == {"acme": DEFAULT_QUOTA, "globex": Quota(5.0, 10), "initech": DEFAULT_QUOTA}
+    assert str(Quota(5.0, 10)) == "5/10" and str(Quota(0.5, 1)) == "0.5/1"
+
+
+@pytest.mark.parametrize(("text", "needle"), [
+    ("globex=5", "is not TENANT=RATE/BURST"),
+    ("globex:5/10", "is not TENANT=RATE/BURST"),
+    ("nobody=1/2", "unknown tenant 'nobody'"),
+    ("globex=1/2,globex=3/4", "given twice"),
+    ("globex=a/10", "RATE must be a number"),
+    ("globex=5/2.5", "BURST an integer"),
+    ("globex=0/10", "RATE must be > 0"),
+    ("globex=nan/10", "RATE must be > 0"),
+    ("globex=5/0", "BURST must be >= 1"),
+])
+def test_a_malformed_quota_says_which_item_and_what(text, needle):
+    with pytest.raises(ValueError, match=needle):
+        parse_quotas(text)

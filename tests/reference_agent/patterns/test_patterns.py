@@ -17,6 +17,7 @@ from reference_agent.patterns.screening import (
     screen_tool_output,
     screen_user_input,
 )
+from reference_agent.tenants import DEFAULT_QUOTA, Quota
 
 
 class Clock:
@@ -98,15 +99,25 @@ def test_budgets_stop_per_request_and_per_tenant_window():
     assert t.used("acme") == 100 and not t.exhausted("acme")
 
 
-def test_rate_limit_token_bucket_per_tenant():
+def test_rate_limit_token_bucket_per_tenant_sized_by_its_quota():
     clock = Clock()
-    lim = TenantRateLimiter(rate_per_s=2, burst=3, clock=clock)
+    lim = TenantRateLimiter({"acme": Quota(2, 3), "globex": Quota(10, 1)}, clock=clock)
     assert [lim.acquire("acme")[0] for _ in range(4)] == [True, True, True, False]
     ok, wait = lim.acquire("acme")
     assert not ok and wait == pytest.approx(0.5)
-    assert lim.acquire("globex")[0]  # other tenants are unaffected
+    assert lim.acquire("globex") == (True, 0.0)  # other tenants are unaffected
+    ok, wait = lim.acquire("globex")
+    assert not ok and wait == pytest.approx(0.1)  # globex refills at its own rate
     clock.t += 0.5
-    assert lim.acquire("acme")[0]
+    assert lim.acquire("acme")[0] and lim.acquire("globex")[0]
+
+
+def test_a_tenant_without_a_quota_gets_the_default():
+    clock = Clock()
+    lim = TenantRateLimiter({}, clock=clock)
+    assert lim.quota("initech") == DEFAULT_QUOTA
+    assert all(lim.acquire("initech")[0] for _ in range(DEFAULT_QUOTA.burst))
+    assert not lim.acquire("initech")[0]
 
 
 def test_loop_guard_caps_iterations_and_spots_repeats():
