@@ -42,6 +42,10 @@ class FaultSpec(StrictModel):
     # `for` when the scenario omits it: None = until the end of the run. A crash is over in an
     # instant (its revert brings the process back), so it has 0.
     default_for_s: ClassVar[float | None] = None
+    # What the kind needs of the agent under test when it targets `agent` (scenario checks):
+    # a process the harness started (not `agent.url`), the reference agent's flags.
+    needs_started_process: ClassVar[bool] = False
+    needs_reference_agent: ClassVar[bool] = False
 
     kind: str
     at: Duration = 0.0
@@ -326,6 +330,7 @@ class PoisonDocumentFault(FaultSpec):
 class ProcessFault(FaultSpec):
     family: ClassVar[str] = "process"
     targets: ClassVar[tuple[str, ...]] = PROXIES
+    needs_started_process: ClassVar[bool] = True
 
 
 class CrashFault(ProcessFault):
@@ -345,6 +350,7 @@ class DeployFault(ProcessFault):
     """Restart the agent with flag overrides (a bad deploy); revert restarts with the originals."""
 
     targets: ClassVar[tuple[str, ...]] = ("agent",)
+    needs_reference_agent: ClassVar[bool] = True
 
     kind: Literal["deploy"]
     set: dict[str, Scalar] = Field(min_length=1)
