@@ -401,7 +401,7 @@ def unauthorized_tool_calls(scope: Scope, spec: SLOSpec, ctx: Context) -> Measur
     claims. Tool calls matching no request cannot be judged and are not counted."""
     pos, selected = _joined_tool_calls(scope, spec)
     if pos.size == 0:
-        return _exact(0.0, 0)
+        return _exact(0.0, 0, reason="the tool log holds no tool call")
     tools = scope.data.tool_calls
     joined = selected & (pos >= 0)
     requester = np.where(joined, scope.tenant[np.maximum(pos, 0)], None)
@@ -417,7 +417,7 @@ def blocked_tool_calls(scope: Scope, spec: SLOSpec, ctx: Context) -> Measurement
     """Tool calls the tool server refused (authorized=false). Informational: a defence at work."""
     pos, selected = _joined_tool_calls(scope, spec)
     if pos.size == 0:
-        return _exact(0.0, 0)
+        return _exact(0.0, 0, reason="the tool log holds no tool call")
     authorized = scope.data.tool_calls["authorized"].astype(object).to_numpy()
     refused = selected & (authorized == False)  # noqa: E712 (object array, None stays unknown)
     return _exact(float(refused.sum()), int(selected.sum()))
@@ -436,7 +436,8 @@ def residency_violations(scope: Scope, spec: SLOSpec, ctx: Context) -> Measureme
         return _nothing(reason="the run does not say which region each tenant lives in")
     eu = [t for t, r in scope.regions.items() if r == "eu"]
     if ledger.empty or not eu:
-        return _exact(0.0, 0, eu_tenants=eu)
+        reason = "no tenant of the run lives in the eu" if not eu else "the ledger holds no call"
+        return _exact(0.0, 0, eu_tenants=eu, reason=reason)
     rows = ledger["tenant"].isin(eu).to_numpy(dtype=bool, copy=True)
     if "tenant" in spec.filters:
         rows &= (ledger["tenant"] == spec.filters["tenant"]).to_numpy(dtype=bool, na_value=False)

@@ -29,8 +29,8 @@ def one(data: RunData, name: str, objective: str) -> SLOResult:
 def without(**missing: None) -> RunData:
     records: dict[str, Any] = {"llm_calls": make_ledger(), "tool_calls": make_tool_calls()}
     records.update(missing)
-    return RunData.from_records(make_requests(), faults=make_faults(),
-                                run={"started": 1000.0, "ended": 1100.0}, **records)
+    return RunData.from_records(make_requests(), faults=make_faults(), run=make_run().run,
+                                **records)
 
 
 @pytest.mark.parametrize(("name", "objective"), LEDGER_MEASURES.items())
@@ -112,3 +112,12 @@ def test_load_run_names_the_files_that_existed(tmp_path: Path) -> None:
     data = load_run(tmp_path)
     assert data.present == {"requests", "llm_calls", "tool_calls", "alerts"}
     assert one(data, "cost_per_request", ">= 0").value == pytest.approx((36 * 0.01 + 0.5) / 20)
+
+
+def test_empty_tool_log_and_ledger_say_why_there_is_no_verdict() -> None:
+    data = without(llm_calls=[], tool_calls=[])
+    for name, reason in (("unauthorized_tool_calls", "the tool log holds no tool call"),
+                         ("blocked_tool_calls", "the tool log holds no tool call"),
+                         ("residency_violations", "the ledger holds no call")):
+        r = one(data, name, "== 0")
+        assert (r.verdict, r.detail["reason"]) == ("inconclusive", reason), name
