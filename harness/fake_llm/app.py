@@ -23,7 +23,7 @@ from harness.fake_llm.asgi import (
 from harness.fake_llm.behaviour import HEALTHY, BehaviourError, BehaviourState, Decision
 from harness.fake_llm.errors import APIError
 from harness.fake_llm.ids import IdSource
-from harness.fake_llm.ledger import Ledger, RowTemplate
+from harness.fake_llm.ledger import Ledger, RowTemplate, trace_id
 from harness.fake_llm.memo import Prepared, ReplyMemo, split_around
 from harness.fake_llm.messages import StreamPlan, message_json, parse_json, validate
 from harness.fake_llm.model import Conversation, Model, Reply
@@ -31,6 +31,7 @@ from harness.fake_llm.pricing import ModelInfo, cost_usd
 from harness.fake_llm.ratelimit import RateLimiter
 from harness.fake_llm.sse import SSE_HEADERS, count_text_chunks, event
 from harness.fake_llm.tokens import InputUsage, PromptCache, segments
+from harness.fake_llm.validation import check_body, check_context, check_headers
 
 MAX_BODY_BYTES = 32 * 1024 * 1024  # the real API's limit for /v1/messages
 INJECTED_RETRY_AFTER_S = 1  # retry-after of a 429 injected by behaviour
@@ -60,6 +61,7 @@ class CallInfo:
 
     request_id: str
     correlation_id: str | None
+    trace_id: str | None
     tenant: str | None
     started: float
     model: str | None = None
@@ -199,18 +201,25 @@ class FakeLLMApp:
                 status, body, headers = await self.upstream.count_tokens(req, raw)
                 await respond(send, status, body, [JSON, *headers])
                 return
+            version = check_headers(
+                req.header(b"anthropic-version"), req.header(b"anthropic-beta")
+            )
             body = parse_json(raw)
-            validate(body, need_max_tokens=False)
+            info = validate(body, need_max_tokens=False)
+            check_body(body, raw, info, version, count_tokens=True, beta=b"beta=true" in req.query)
             total = sum(s.tokens for s in segments(body))
+            check_context(total, info)
             payload = json.dumps({"input_tokens": total}).encode()
             await respond(send, 200, payload, [JSON, *self._headers(request_id)])
         except APIError as err:
             await self._send_error(send, err, request_id)
 
     async def messages(self, req: Request, send: Send) -> None:
+        trace = trace_id(req.header(b"traceparent"))
         call = CallInfo(  # positional: this runs on every call
             self.ids.request(),
-            req.header(b"x-correlation-id"),
+            req.header(b"x-correlation-id") or trace,
+            trace,
             req.header(b"x-tenant-id"),
             time.perf_counter(),
         )
@@ -222,8 +231,14 @@ class FakeLLMApp:
                 call.upstream = True
                 await self.upstream.relay(self, req, raw, call, send)
                 return
+            version = check_headers(
+                req.header(b"anthropic-version"), req.header(b"anthropic-beta")
+            )
+            beta = b"beta=true" in req.query
             generation = self.behaviour.generation
             memo = self.memo.get(raw, generation)
+            if memo is not None and memo.version != (version, beta):
+                memo = None  # validated under another API version or endpoint
             drawn: Decision | None = None
             if memo is not None:
                 drawn = self.behaviour.decide(stream=False, tools=memo.tools)
@@ -235,17 +250,23 @@ class FakeLLMApp:
             call.model = body.get("model") if isinstance(body.get("model"), str) else None
             call.stream = bool(body.get("stream"))
             call.info = validate(body)
+            check_body(body, raw, call.info, version, beta=beta)
             decision = drawn or self.behaviour.decide(
                 stream=call.stream, tools=bool(body.get("tools"))
             )
             self.raise_injected(decision)
             segs = segments(body)
-            wait = self.limiter.admit(sum(s.tokens for s in segs))
+            prompt_tokens = sum(s.tokens for s in segs)
+            check_context(prompt_tokens, call.info)
+            wait = self.limiter.admit(prompt_tokens)
             if wait > 0:
                 raise APIError(429, retry_after=math.ceil(wait))
             call.usage = self.cache.apply(call.info.id, segs, call.info.min_cacheable)
             behaviour = self.behaviour.current
-            reply = self.model.reply(Conversation.from_body(body), behaviour, decision)
+            if body["max_tokens"] == 0:  # cache warming: the prompt is read, nothing generated
+                reply = Reply([], "max_tokens", 0)
+            else:
+                reply = self.model.reply(Conversation.from_body(body), behaviour, decision)
             self.limiter.record_output(reply.output_tokens)
             call.stop_reason, call.tool_calls = reply.stop_reason, reply.tool_calls
             call.output_tokens = reply.output_tokens
@@ -262,7 +283,9 @@ class FakeLLMApp:
                 self.record(call)
                 await respond(send, 200, payload, [JSON, *self._headers(call.request_id)])
                 if decision is HEALTHY and b"cache_control" not in raw and len(payload) < MEMO_MAX:
-                    self._remember(raw, generation, body, call, reply, msg_id, payload, segs)
+                    self._remember(
+                        raw, generation, (version, beta), body, call, reply, msg_id, payload, segs
+                    )
         except APIError as err:
             call.status, call.error_type = err.status, err.type
             call.output_tokens, call.usage = 0, None
@@ -292,6 +315,7 @@ class FakeLLMApp:
             time.time(),
             call.request_id,
             call.correlation_id,
+            call.trace_id,
             call.tenant,
             (time.perf_counter() - call.started) * 1000.0,
         )
@@ -302,6 +326,7 @@ class FakeLLMApp:
         self,
         raw: bytes,
         generation: int,
+        version: tuple[str, bool],
         body: dict[str, Any],
         call: CallInfo,
         reply: Reply,
@@ -313,6 +338,7 @@ class FakeLLMApp:
             return
         tool_ids = [b["id"] for b in reply.content if b["type"] == "tool_use"]
         prepared = Prepared(
+            version=version,
             model=body["model"],
             info=call.info,
             tools=bool(body.get("tools")),
@@ -420,6 +446,7 @@ class FakeLLMApp:
             "ts": time.time(),
             "request_id": call.request_id,
             "correlation_id": call.correlation_id,
+            "trace_id": call.trace_id,
             "tenant": call.tenant,
             "model": call.model,
             "region": self.region,

@@ -20,6 +20,7 @@ MAX_ENTRIES = 4096
 
 @dataclass(frozen=True, slots=True)
 class Prepared:
+    version: tuple[str, bool]  # (anthropic-version, beta endpoint) it was validated under
     model: str
     info: ModelInfo
     tools: bool

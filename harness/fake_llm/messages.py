@@ -35,8 +35,8 @@ def validate(body: dict[str, Any], *, need_max_tokens: bool = True) -> ModelInfo
         max_tokens = body["max_tokens"]
         if not isinstance(max_tokens, int) or isinstance(max_tokens, bool):
             raise invalid("max_tokens: Input should be a valid integer")
-        if max_tokens < 1:
-            raise invalid("max_tokens: Input should be greater than or equal to 1")
+        if max_tokens < 0:  # 0 only warms the prompt cache
+            raise invalid("max_tokens: Input should be greater than or equal to 0")
     messages = body.get("messages")
     if messages is None:
         raise invalid("messages: Field required")

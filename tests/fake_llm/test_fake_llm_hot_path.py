@@ -21,6 +21,7 @@ ROW = {
     "ts": 1.0,
     "request_id": "req_01x",
     "correlation_id": None,
+    "trace_id": None,
     "tenant": None,
     "model": SONNET,
     "region": "eu",
@@ -41,14 +42,19 @@ FINITE = st.floats(allow_nan=False, allow_infinity=False)
 TEXT = st.none() | st.text()
 
 
-@given(ts=FINITE, request_id=st.text(), corr=TEXT, tenant=TEXT, latency=FINITE)
+@given(ts=FINITE, request_id=st.text(), corr=TEXT, trace=TEXT, tenant=TEXT, latency=FINITE)
 def test_template_row_and_line_equal_the_general_encoding(
-    ts: float, request_id: str, corr: str | None, tenant: str | None, latency: float
+    ts: float,
+    request_id: str,
+    corr: str | None,
+    trace: str | None,
+    tenant: str | None,
+    latency: float,
 ) -> None:
     template = RowTemplate(ROW)
-    row = template.row(ts, request_id, corr, tenant, latency)
+    row = template.row(ts, request_id, corr, trace, tenant, latency)
     expected = {**ROW, "ts": ts, "request_id": request_id, "correlation_id": corr}
-    expected.update(tenant=tenant, latency_ms=latency)
+    expected.update(trace_id=trace, tenant=tenant, latency_ms=latency)
     assert row == expected and tuple(row) == ROW_FIELDS
     assert template.line(row) == json.dumps(row) + "\n"
 
@@ -57,7 +63,7 @@ def test_ledger_file_has_one_canonical_line_per_row(tmp_path: Path) -> None:
     path = tmp_path / "sub" / "calls.jsonl"
     ledger = Ledger(path)
     ledger.append(ROW)
-    ledger.append_templated(RowTemplate(ROW), 2.5, "req_01y", 'c"1', "t\u00e9", 1.25)
+    ledger.append_templated(RowTemplate(ROW), 2.5, "req_01y", 'c"1', "ab" * 16, "t\u00e9", 1.25)
     lines = path.read_text(encoding="utf-8").splitlines(keepends=True)  # before close: flushed
     ledger.close()
     assert lines == [json.dumps(row) + "\n" for row in ledger.rows()]
