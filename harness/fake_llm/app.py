@@ -21,7 +21,7 @@ from harness.fake_llm.asgi import (
     respond_json,
 )
 from harness.fake_llm.behaviour import HEALTHY, BehaviourError, BehaviourState, Decision
-from harness.fake_llm.errors import APIError
+from harness.fake_llm.errors import DEFAULT_MESSAGES, APIError
 from harness.fake_llm.ids import IdSource
 from harness.fake_llm.ledger import Ledger, RowTemplate, trace_id
 from harness.fake_llm.memo import Prepared, ReplyMemo, split_around
@@ -29,6 +29,7 @@ from harness.fake_llm.messages import StreamPlan, message_json, parse_json, vali
 from harness.fake_llm.model import Conversation, Model, Reply
 from harness.fake_llm.pricing import ModelInfo, cost_usd
 from harness.fake_llm.ratelimit import RateLimiter
+from harness.fake_llm.reply_faults import force_stop
 from harness.fake_llm.sse import SSE_HEADERS, count_text_chunks, event
 from harness.fake_llm.tokens import InputUsage, PromptCache, segments
 from harness.fake_llm.validation import check_body, check_context, check_headers
@@ -267,6 +268,8 @@ class FakeLLMApp:
                 reply = Reply([], "max_tokens", 0)
             else:
                 reply = self.model.reply(Conversation.from_body(body), behaviour, decision)
+            if decision.stop_override:
+                reply = force_stop(reply, decision.stop_override)
             self.limiter.record_output(reply.output_tokens)
             call.stop_reason, call.tool_calls = reply.stop_reason, reply.tool_calls
             call.output_tokens = reply.output_tokens
@@ -405,12 +408,10 @@ class FakeLLMApp:
             self.record(call)
             raise StreamCut(call.request_id)
         if decision.stream_error:
-            call.error_type, call.stop_reason, call.output_tokens = (
-                "overloaded_error",
-                None,
-                emitted,
-            )
-            err = {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}
+            kind = behaviour.stream_error_type
+            call.error_type, call.stop_reason, call.output_tokens = kind, None, emitted
+            message = DEFAULT_MESSAGES.get(kind, "Error")
+            err = {"type": "error", "error": {"type": kind, "message": message}}
             self.record(call)
             await send(
                 {"type": "http.response.body", "body": event("error", err), "more_body": False}

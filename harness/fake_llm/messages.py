@@ -92,6 +92,7 @@ def message_json(msg_id: str, model: str, reply: Reply, usage: InputUsage) -> di
         "content": reply.content,
         "stop_reason": reply.stop_reason,
         "stop_sequence": None,
+        "stop_details": reply.stop_details,
         "usage": usage_dict(usage, reply.output_tokens),
     }
 
@@ -117,7 +118,11 @@ class StreamPlan:
                     "message_delta",
                     {
                         "type": "message_delta",
-                        "delta": {"stop_reason": reply.stop_reason, "stop_sequence": None},
+                        "delta": {
+                            "stop_reason": reply.stop_reason,
+                            "stop_sequence": None,
+                            "stop_details": reply.stop_details,
+                        },
                         "usage": {
                             "input_tokens": usage.input_tokens,
                             "cache_creation_input_tokens": usage.cache_creation,

@@ -70,7 +70,7 @@ def test_malformed_tool_call_breaks_the_schema(
 
 
 def test_malformed_streamed_tool_json_is_invalid(llm: FakeLLMServer) -> None:
-    llm.set_behaviour(malformed_tool_probability=1.0)
+    llm.set_behaviour(malformed_tool_probability=1.0, malformed_tool_mode="invalid_json")
     body = {
         "model": SONNET,
         "max_tokens": 300,
