@@ -193,3 +193,34 @@ def test_count_tokens_is_validated_too(client: anthropic.Anthropic) -> None:
     with pytest.raises(anthropic.BadRequestError) as info:
         client.messages.count_tokens(model=SONNET, messages=ASK, extra_body={"max_tokens": 5})
     assert info.value.body["error"]["message"] == "max_tokens: Extra inputs are not permitted"
+
+
+TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
+
+
+@pytest.mark.parametrize(
+    ("headers", "trace", "correlation"),
+    [
+        ({"traceparent": f"00-{TRACE}-00f067aa0ba902b7-01"}, TRACE, TRACE),
+        ({"traceparent": f"00-{TRACE.upper()}-00f067aa0ba902b7-01"}, TRACE, TRACE),
+        (
+            {"traceparent": f"00-{TRACE}-00f067aa0ba902b7-01", "x-correlation-id": "rid-7"},
+            TRACE,
+            "rid-7",
+        ),
+        ({"traceparent": f"00-{'0' * 32}-00f067aa0ba902b7-01"}, None, None),
+        ({"traceparent": "garbage"}, None, None),
+        ({}, None, None),
+    ],
+)
+def test_ledger_records_the_traceparent(
+    llm: FakeLLMServer,
+    client: anthropic.Anthropic,
+    headers: dict[str, str],
+    trace: str | None,
+    correlation: str | None,
+) -> None:
+    client.messages.create(model=SONNET, max_tokens=20, messages=ASK, extra_headers=headers)
+    client.messages.create(model=SONNET, max_tokens=20, messages=ASK, extra_headers=headers)
+    for row in llm.ledger():  # the second call is memoised: its row comes from a template
+        assert (row["trace_id"], row["correlation_id"]) == (trace, correlation)
