@@ -9,7 +9,9 @@ import math
 import time
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import unquote
 
+from harness.fake_llm import models_api
 from harness.fake_llm.asgi import (
     JSON,
     Headers,
@@ -124,6 +126,8 @@ class FakeLLMApp:
             await self.messages(req, send)
         elif path == "/v1/messages/count_tokens" and req.method == "POST":
             await self.count_tokens(req, send)
+        elif path.startswith("/v1/models") and req.method == "GET":
+            await self.models(req, send)
         elif path.startswith("/_control/"):
             await self.control(req, send)
         else:
@@ -193,6 +197,25 @@ class FakeLLMApp:
             return
         raise APIError(401, "invalid x-api-key")
 
+    async def models(self, req: Request, send: Send) -> None:
+        """`GET /v1/models` (paged) and `GET /v1/models/{id}` (models_api.py)."""
+        request_id = self.ids.request()
+        try:
+            self._authenticate(req)
+            check_headers(req.header(b"anthropic-version"), req.header(b"anthropic-beta"))
+            rest = req.path[len("/v1/models") :]
+            if rest in ("", "/"):
+                payload = models_api.list_page(req.query)
+            elif rest.startswith("/") and "/" not in rest[1:]:
+                payload = models_api.retrieve(unquote(rest[1:]))
+            else:
+                raise APIError(404, f"Not found: GET {req.path}")
+            await respond(
+                send, 200, json.dumps(payload).encode(), [JSON, *self._headers(request_id)]
+            )
+        except APIError as err:
+            await self._send_error(send, err, request_id)
+
     async def count_tokens(self, req: Request, send: Send) -> None:
         request_id = self.ids.request()
         try:
@@ -202,9 +225,7 @@ class FakeLLMApp:
                 status, body, headers = await self.upstream.count_tokens(req, raw)
                 await respond(send, status, body, [JSON, *headers])
                 return
-            version = check_headers(
-                req.header(b"anthropic-version"), req.header(b"anthropic-beta")
-            )
+            version = check_headers(req.header(b"anthropic-version"), req.header(b"anthropic-beta"))
             body = parse_json(raw)
             info = validate(body, need_max_tokens=False)
             check_body(body, raw, info, version, count_tokens=True, beta=b"beta=true" in req.query)
@@ -232,9 +253,7 @@ class FakeLLMApp:
                 call.upstream = True
                 await self.upstream.relay(self, req, raw, call, send)
                 return
-            version = check_headers(
-                req.header(b"anthropic-version"), req.header(b"anthropic-beta")
-            )
+            version = check_headers(req.header(b"anthropic-version"), req.header(b"anthropic-beta"))
             beta = b"beta=true" in req.query
             generation = self.behaviour.generation
             memo = self.memo.get(raw, generation)

@@ -13,7 +13,8 @@ lifecycle (the SDK's `DEPRECATED_MODELS` gives the deprecated ones and their end
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, replace
 
 MTOK = 1_000_000.0
 
@@ -131,6 +132,16 @@ RETIRED = [
         retires_at="2026-06-30T00:00:00Z",
     ),
 ]
+
+
+def _retired(model: ModelInfo, now: str) -> bool:
+    return model.retires_at is not None and model.retires_at <= now
+
+
+# A deprecated model stops being served at its end of life (RFC 3339 strings compare in order).
+_NOW = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+RETIRED = [*RETIRED, *(replace(m, lifecycle="retired") for m in _CURRENT if _retired(m, _NOW))]
+_CURRENT = [m for m in _CURRENT if not _retired(m, _NOW)]
 
 # Dated snapshot ids -> the alias they pin.
 _DATED = {m.dated_id: m.id for m in _CURRENT if m.dated_id}
