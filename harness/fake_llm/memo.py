@@ -25,6 +25,7 @@ class Prepared:
     info: ModelInfo
     tools: bool
     total_tokens: int
+    max_tokens: int  # the output estimate taken at admission
     usage: InputUsage
     output_tokens: int
     stop_reason: str

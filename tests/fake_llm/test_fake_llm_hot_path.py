@@ -106,18 +106,17 @@ def test_ids_bytes_and_str_share_one_counter() -> None:
     assert got[0].startswith("msg_01") and got[1].startswith("toolu_01") and len(got[0]) == 30
 
 
-def test_admit_with_output_equals_admit_then_record_output() -> None:
+def test_output_estimate_is_taken_at_admission_and_settled_at_the_end() -> None:
     now = [0.0]
-    combined = RateLimiter(requests=3, tokens=100, clock=lambda: now[0])
-    split = RateLimiter(requests=3, tokens=100, clock=lambda: now[0])
-    for step, (inp, out) in enumerate([(10, 5), (50, 30), (50, 1), (5, 5), (5, 5), (90, 9)]):
-        now[0] = step * 0.5
-        wait = combined.admit(inp, out)
-        assert wait == split.admit(inp)
-        if wait <= 0:
-            split.record_output(out)
-        assert combined.headers() == split.headers()
-    assert combined.admit(1) > 0  # the request bucket ran dry
+    limiter = RateLimiter(requests=10, tokens=1000, clock=lambda: now[0], output_tokens=100)
+    assert limiter.admit(10, 80) == 0  # 80 of 100 output tokens reserved for max_tokens
+    assert limiter.admit(10, 30) > 0 and limiter.exceeded == "output tokens"
+    limiter.settle(80, 20)  # the call produced 20: 60 come back
+    assert limiter.admit(10, 30) == 0
+    assert limiter.admit(2000, 0) > 0 and limiter.exceeded == "input tokens"
+    levels = dict((k.decode(), v.decode()) for k, v in limiter.headers())
+    assert levels["anthropic-ratelimit-output-tokens-remaining"] == "50"
+    assert levels["anthropic-ratelimit-input-tokens-remaining"] == "980"
 
 
 def test_calm_behaviour_skips_the_dice_but_faults_still_apply() -> None:
