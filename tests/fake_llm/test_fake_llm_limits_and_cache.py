@@ -144,3 +144,24 @@ def test_images_count_by_their_size(
         - count(model=SONNET, messages=without).input_tokens
     )
     assert delta == scaled_image_tokens(*size) and abs(delta - expected) <= 2
+
+
+def test_pdf_documents_count_per_page(client: anthropic.Anthropic) -> None:
+    pages = b"".join(b"<< /Type /Page /Parent 2 0 R >>\n" for _ in range(3))
+    pdf = b"%PDF-1.4\n1 0 obj << /Type /Pages /Count 3 >>\n" + pages + b"%%EOF"
+    document = {
+        "type": "document",
+        "source": {
+            "type": "base64",
+            "media_type": "application/pdf",
+            "data": base64.b64encode(pdf).decode(),
+        },
+    }
+    one = [{"role": "user", "content": [document, {"type": "text", "text": "summarise"}]}]
+    none = [{"role": "user", "content": [{"type": "text", "text": "summarise"}]}]
+    count = client.messages.count_tokens
+    delta = (
+        count(model=SONNET, messages=one).input_tokens
+        - count(model=SONNET, messages=none).input_tokens
+    )
+    assert delta == 2 + 3 * (1500 + 1534)  # block framing + 3 pages of text and image
