@@ -35,8 +35,8 @@ def validate(body: dict[str, Any], *, need_max_tokens: bool = True) -> ModelInfo
         max_tokens = body["max_tokens"]
         if not isinstance(max_tokens, int) or isinstance(max_tokens, bool):
             raise invalid("max_tokens: Input should be a valid integer")
-        if max_tokens < 1:
-            raise invalid("max_tokens: Input should be greater than or equal to 1")
+        if max_tokens < 0:  # 0 only warms the prompt cache
+            raise invalid("max_tokens: Input should be greater than or equal to 0")
     messages = body.get("messages")
     if messages is None:
         raise invalid("messages: Field required")
@@ -92,6 +92,7 @@ def message_json(msg_id: str, model: str, reply: Reply, usage: InputUsage) -> di
         "content": reply.content,
         "stop_reason": reply.stop_reason,
         "stop_sequence": None,
+        "stop_details": reply.stop_details,
         "usage": usage_dict(usage, reply.output_tokens),
     }
 
@@ -117,7 +118,11 @@ class StreamPlan:
                     "message_delta",
                     {
                         "type": "message_delta",
-                        "delta": {"stop_reason": reply.stop_reason, "stop_sequence": None},
+                        "delta": {
+                            "stop_reason": reply.stop_reason,
+                            "stop_sequence": None,
+                            "stop_details": reply.stop_details,
+                        },
                         "usage": {
                             "input_tokens": usage.input_tokens,
                             "cache_creation_input_tokens": usage.cache_creation,

@@ -16,6 +16,7 @@ from typing import Any
 from harness.fake_llm.behaviour import Behaviour, Decision
 from harness.fake_llm.ids import IdSource
 from harness.fake_llm.injection import DATA_REQUEST, Injection, read_injection
+from harness.fake_llm.reply_faults import INVALID_JSON_KEY, broken_json
 from harness.fake_llm.tokens import CHARS_PER_TOKEN, block_tokens, text_tokens
 
 ORDER_ID = re.compile(r"\bORD-\d+\b", re.IGNORECASE)
@@ -74,6 +75,7 @@ class Reply:
     stop_reason: str
     output_tokens: int
     stream_json: dict[int, str] = field(default_factory=dict)
+    stop_details: dict[str, Any] | None = None  # a refusal's (see reply_faults.py)
 
     @property
     def tool_calls(self) -> int:
@@ -304,10 +306,13 @@ class Model:
             if d.truncated_tool:
                 stream_json[index] = full[: max(1, len(full) // 2)]
                 block["input"] = {}
-                used = sum(block_tokens(b) for b in content)
-                return Reply(content, "max_tokens", min(used, conv.max_tokens), stream_json)
-            block["input"] = _malformed(block["input"], conv.tools, block["name"])
-            stream_json[index] = full[:-1] + ',"' if len(full) > 2 else '{"'
+                # The model ran out of tokens in the middle of the call: all of them used.
+                return Reply(content, "max_tokens", conv.max_tokens, stream_json)
+            if d.malformed_json:
+                stream_json[index] = broken_json(block["input"])
+                block["input"] = {INVALID_JSON_KEY: stream_json[index]}
+            else:
+                block["input"] = _malformed(block["input"], conv.tools, block["name"])
         content, stop, used = _cap(content, conv.max_tokens)
         if stop is None:
             stop = "tool_use" if any(b["type"] == "tool_use" for b in content) else "end_turn"
