@@ -304,3 +304,28 @@ def test_toxic_update_bad_value_keeps_old(api: httpx.Client, echo_server: TcpSer
 def test_browsers_refused(api: httpx.Client) -> None:
     r = api.get("/proxies", headers={"user-agent": "Mozilla/5.0"})
     assert r.status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [
+        ("GET", "/toxics", 404),  # Toxiproxy has no top-level toxic list
+        ("GET", "/proxies/", 404),  # no redirect for a trailing slash
+        ("GET", "/nope", 404),
+        ("PUT", "/proxies/p", 405),
+        ("DELETE", "/proxies", 405),
+        ("GET", "/reset", 405),
+    ],
+)
+def test_unknown_routes(api: httpx.Client, method: str, path: str, status: int) -> None:
+    r = api.request(method, path)
+    assert r.status_code == status
+    assert r.text == ("404 page not found\n" if status == 404 else "")
+
+
+def test_stream_is_case_insensitive(api: httpx.Client, echo_server: TcpServer) -> None:
+    make(api, echo_server.address)
+    r = api.post("/proxies/p/toxics", json={"type": "timeout", "stream": "UPSTREAM"})
+    assert r.status_code == 200, r.text
+    # The real server echoes the case it was given; the embedded one answers "upstream".
+    assert r.json()["stream"].lower() == "upstream"
