@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import socket
 import statistics
 import subprocess
@@ -26,6 +27,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
+from pathlib import Path
 
 import httpx
 
@@ -60,11 +62,12 @@ SMALL_RESPONSE = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
 
 
 @contextmanager
-def process(cmd: list[str]) -> Iterator[str]:
+def process(cmd: list[str]) -> Iterator[tuple[int, str]]:
+    """(pid, first stdout line) of a subprocess that lives as long as the context."""
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
     try:
         assert proc.stdout is not None
-        yield proc.stdout.readline().strip()
+        yield proc.pid, proc.stdout.readline().strip()
     finally:
         proc.terminate()
         try:
@@ -103,6 +106,12 @@ class Conn:
 
     def close(self) -> None:
         self.sock.close()
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc; 10 ms resolution)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def pct(values: list[float], p: float) -> float:
@@ -173,9 +182,10 @@ async def _concurrent(port: int, connections: int, requests: int) -> tuple[float
 
 
 def concurrent(
-    ports: dict[str, int], rounds: int, connections: int, requests: int
-) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
-    """Interleaved rounds of the concurrent case: req/s per round and every latency per path."""
+    ports: dict[str, int], pids: dict[str, int], rounds: int, connections: int, requests: int
+) -> tuple[dict[str, list[float]], dict[str, list[float]], dict[str, float]]:
+    """Interleaved rounds of the concurrent case: req/s per round, every latency per path, and
+    each proxy process's CPU seconds per request (what a contended machine cannot distort)."""
     try:
         import uvloop
 
@@ -186,12 +196,17 @@ def concurrent(
     lat: dict[str, list[float]] = {name: [] for name in ports}
     for port in ports.values():  # warm-up: connection setup, caches, Go's scheduler
         runner(_concurrent(port, connections, 20))
+    cpu = dict.fromkeys(pids, 0.0)
     for order in rotations(list(ports), rounds):
         for name in order:
+            before = cpu_seconds(pids[name]) if name in pids else 0.0
             rate, latencies = runner(_concurrent(ports[name], connections, requests))
+            if name in pids:
+                cpu[name] += cpu_seconds(pids[name]) - before
             rates[name].append(rate)
             lat[name] += latencies
-    return rates, lat
+    total = rounds * connections * requests
+    return rates, lat, {name: seconds / total for name, seconds in cpu.items()}
 
 
 def toxic_accuracy(api: httpx.Client, port: int) -> tuple[float, float]:
@@ -244,11 +259,15 @@ def main() -> int:
 
     embedded_cmd = [sys.executable, "-m", "harness", "serve", "toxiproxy", "--port", "0"]
     with ExitStack() as stack:
-        upstream = int(stack.enter_context(process([sys.executable, "-c", SERVER])))
-        line = stack.enter_context(process(embedded_cmd))
+        _, port_line = stack.enter_context(process([sys.executable, "-c", SERVER]))
+        upstream = int(port_line)
+        embedded_pid, line = stack.enter_context(process(embedded_cmd))
+        pids = {"embedded": embedded_pid}
         apis = {"embedded": httpx.Client(base_url=line.removeprefix("listening on "), timeout=10)}
         if binary is not None:
             real = stack.enter_context(RealToxiproxy(binary))
+            assert real.pid is not None
+            pids["real"] = real.pid
             apis["real"] = httpx.Client(base_url=real.url, timeout=10)
         for api in apis.values():
             stack.callback(api.close)
@@ -265,7 +284,9 @@ def main() -> int:
             for name in order:
                 tput[name].append(throughput(ports[name], size))
 
-        rates, conc_lat = concurrent(ports, args.conc_rounds, args.connections, args.conc_requests)
+        rates, conc_lat, cpu = concurrent(
+            ports, pids, args.conc_rounds, args.connections, args.conc_requests
+        )
         accuracy = {name: toxic_accuracy(apis[name], ports[name]) for name in proxies}
 
     def ratio(values: dict[str, list[float]], name: str, base: str = "direct") -> float:
@@ -294,6 +315,7 @@ def main() -> int:
         ("bulk MB/s (x direct)", {n: scaled(tput, n, 1e6, ".0f") for n in every}),
         (f"{conns} req/s (x direct)", {n: scaled(rates, n, 1, ",.0f") for n in every}),
         (f"{conns} p50 / p99 ms", {n: spread(conc_lat[n]) for n in every}),
+        (f"{conns} proxy CPU us/req", {n: f"{cpu[n] * 1e6:.1f}" for n in proxies}),
         ("latency toxic 100 ms", {n: f"{accuracy[n][0]:.2f} ms" for n in proxies}),
         ("bandwidth 2000 KB/s", {n: f"{accuracy[n][1]:.0f} KB/s" for n in proxies}),
     ]  # fmt: skip
@@ -324,6 +346,9 @@ def main() -> int:
         for label, values in per_round.items():
             print(f"  embedded / real: {label} {statistics.median(values):.2f} "
                   f"(rounds {min(values):.2f}-{max(values):.2f})")  # fmt: skip
+        print(
+            f"  embedded / real: {conns} proxy CPU per request {cpu['embedded'] / cpu['real']:.2f}"
+        )
         conc = statistics.median(per_round[f"{conns} req/s"])
         goals.append((f"embedded {conns} req/s", f"{conc:.2f} x real", conc >= 0.5, ">= 0.5"))
     missed = 0

@@ -61,6 +61,10 @@ class RealToxiproxy:
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc is not None else None
+
     def start(self, timeout: float = 10.0) -> RealToxiproxy:
         # The binary cannot announce a port it picked, so choose one; a lost race (another
         # process took it first) shows as an early exit and is retried on a new port.
