@@ -14,7 +14,7 @@ from toxiproxy.server import Toxiproxy
 from toxiproxy_helpers import TcpServer, echo
 
 from harness.toxiproxy import ToxiproxyServer
-from harness.toxiproxy.real import ENV_VAR, RealToxiproxy, find_real_server
+from harness.toxiproxy.real import ENV_VAR, SHARED, RealToxiproxy, find_real_server
 from tests.requires import skip_or_fail
 
 SERVERS = ("embedded", "real")
@@ -47,7 +47,7 @@ def tp(request: pytest.FixtureRequest) -> Iterator[ToxiproxyServer | RealToxipro
         return
     binary = find_real_server()
     if binary is None:
-        skip_or_fail(f"the real toxiproxy-server is not found (set ${ENV_VAR})")
+        skip_or_fail(f"the real toxiproxy-server is not found (${ENV_VAR}, {SHARED}, PATH)")
     assert binary is not None
     with RealToxiproxy(binary, seed=7) as real:
         yield real
