@@ -50,6 +50,22 @@ def side_value(row: SLOGate, side: str) -> str:
     return slo_value(value, d.unit)
 
 
+METHODS = {"shift": "Mann-Whitney U, HL shift", "proportion": "difference of proportions",
+           "ratio": "bootstrap ratio of means", "per_run": "Mann-Whitney U over runs"}
+
+
+def minimum_text(row: SLOGate) -> str:
+    """The minimum effect that applied, in the effect's unit (the rule when none applied)."""
+    d = row.decision
+    if d.min_effect is None:
+        return d.min_effect_text
+    if d.kind == "proportion":
+        return f"{d.min_effect * 100:.2f} pp"
+    if d.kind == "ratio":
+        return f"×{1 + d.min_effect:.3f}"
+    return slo_value(d.min_effect, d.unit)
+
+
 def _rel(path: Path, start: Path) -> str:
     try:
         return Path(os.path.relpath(path, start)).as_posix()
@@ -65,7 +81,7 @@ def render_gate(result: GateResult, out: Path) -> Path:
             charts[(si, ri)] = slo_chart(f"gate-{si}-{ri}", row)
     html = render_template(
         "gate.html.j2", result=result, charts=charts, tones=TONES, symbols=SYMBOLS,
-        effect=effect_text, side_value=side_value,
+        effect=effect_text, side_value=side_value, minimum=minimum_text, methods=METHODS,
         link=lambda p: _rel(Path(p), out.parent),
     )
     return write_atomic(out, html)

@@ -44,12 +44,15 @@ def _distributions(ax: plt.Axes, row: SLOGate) -> None:
             ax.errorbar(p * 100, i, xerr=xerr, color="#222222", capsize=4, linewidth=1.2)
             ax.text(p * 100, i + 0.36, f" {p * 100:.2f}%  ({side.k}/{side.n})", fontsize=7.5,
                     va="center")
-        ax.set_xlabel("share of trials (%)")
+        lows = [wilson(s.k, s.n)[0] * 100 for s in (b, c) if s.n]
+        floor = min([*lows, _objective_line(row) * 100]) if lows else 0.0
+        ax.set_xlim(max(0.0, floor - max(1.0, (100 - floor) * 0.15)), 100.0)
+        ax.set_xlabel("share of trials (%), zoomed")
     elif kind == "per_run" or not any(v.size for v in b.values + c.values):
         for i, side in enumerate((b, c)):
             values = np.asarray(side.run_values, dtype=float) * scale
-            ax.plot(values, np.full(values.size, i), linestyle="none", color=SIDE_COLOURS[i], markersize=7,
-                    alpha=0.85, marker="o" if i == 0 else "D")
+            ax.plot(values, np.full(values.size, i), linestyle="none", color=SIDE_COLOURS[i],
+                    markersize=7, alpha=0.85, marker="o" if i == 0 else "D")
         ax.set_xlabel("value of each run")
     else:
         data = [np.asarray(side.values[0], dtype=float) * scale for side in (b, c)]
@@ -127,8 +130,9 @@ def _effect(ax: plt.Axes, row: SLOGate) -> None:
     unit = {"proportion": "pp", "ratio": "× baseline"}.get(d.kind, "")
     if d.kind in ("shift", "per_run") and d.unit == "seconds":
         unit = "s"
-    ax.set_xlabel(f"{'difference' if d.kind != 'ratio' else 'ratio'} ({unit or d.unit}); "
-                  "shaded: worse by the minimum effect or more")
+    ax.set_xlabel(f"{'difference' if d.kind != 'ratio' else 'ratio'} ({unit or d.unit})")
+    ax.text(0.98, 0.06, "shaded: worse by the\nminimum effect or more", transform=ax.transAxes,
+            fontsize=6.5, ha="right", va="bottom", color="#555555")
     ax.text(0.02, 0.92, d.outcome.upper(), transform=ax.transAxes, color=colour,
             fontsize=9, fontweight="bold", va="top")
 
