@@ -32,7 +32,7 @@ expect: {naive: fail}
 
 
 def _runs(tmp: Path, *, latency: float = 1.0, error_rate: float = 0.005, cost: float = 1.0,
-          repeat: int = 2, profile: str = "hardened", n: int = 1500) -> list[RunRef]:
+          repeat: int = 2, profile: str = "hardened", n: int = 800) -> list[RunRef]:
     refs = []
     for seed in range(1, repeat + 1):
         for side in ("baseline", "candidate"):
