@@ -61,8 +61,8 @@ def _distributions(ax: plt.Axes, row: SLOGate) -> None:
         if positive and np.nanmax(np.concatenate(data)) / np.nanmin(np.concatenate(data)) > 30:
             ax.set_xscale("log")
         parts = ax.violinplot([s[np.isfinite(s)] if np.isfinite(s).any() else [0.0]
-                               for s in shown], positions=[0, 1], orientation="horizontal", widths=0.8,
-                              showmedians=True, showextrema=False)
+                               for s in shown], positions=[0, 1], orientation="horizontal",
+                              widths=0.8, showmedians=True, showextrema=False)
         for i, body in enumerate(parts["bodies"]):
             body.set_facecolor(SIDE_COLOURS[i])
             body.set_edgecolor(SIDE_COLOURS[i])

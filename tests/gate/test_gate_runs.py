@@ -1,8 +1,8 @@
 """The gate end to end on library scenarios: real stacks on loopback, --time-scale 0.25.
 
 A/A (the same SPEC both sides) must find no regression, seed after seed; A/B with the hardened
-agent's retries (its own and the SDK's), fallback model and degraded answers switched off must find availability
-regressed; the same runs read the other way round must report an improvement.
+agent's retries (its own and the SDK's), fallback model and degraded answers switched off must
+find availability regressed; the same runs read the other way round must report an improvement.
 """
 
 from __future__ import annotations
