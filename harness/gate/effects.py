@@ -42,7 +42,7 @@ KINDS: dict[str, Kind] = {
 # Fewest samples per side before the gate decides (below: inconclusive). Requests (or trials,
 # for proportions) pooled over repeats; runs for per_run measures: with 4 runs a side the exact
 # Mann-Whitney test can reach p < 0.05 at all, with 3 it cannot.
-MIN_SAMPLES: dict[Kind, int] = {"shift": 20, "proportion": 30, "ratio": 20, "per_run": 4}
+MIN_SAMPLES: dict[Kind, int] = {"shift": 20, "proportion": 10, "ratio": 20, "per_run": 4}
 
 
 @dataclass(frozen=True)
