@@ -15,7 +15,8 @@ import numpy as np
 from harness.gate.effects import KINDS
 from harness.measure import RunData
 from harness.slo import SLOSpec
-from harness.slo.catalogue import CATALOGUE, Context
+from harness.slo.catalogue import Context
+from harness.slo.evaluate import measure_one
 from harness.slo.scope import PHASES, Scope
 from harness.slo.stats import rng_for
 
@@ -80,7 +81,7 @@ def _cost(scope: Scope, spec: SLOSpec) -> np.ndarray:
 
 def _sample(scope: Scope, spec: SLOSpec, ctx: Context) -> Pooled:
     kind = KINDS[spec.measure]
-    m = CATALOGUE[spec.measure](scope, spec, ctx)
+    m = measure_one(spec, scope, ctx)
     pooled = Pooled(kind, run_values=[] if m.value is None else [float(m.value)])
     if kind == "shift":
         pooled.values = [_latency(scope, spec)]

@@ -1,8 +1,8 @@
 """What one side of a gate runs: a reference-agent SPEC, a command, or a URL.
 
-The only module of the gate that knows `reference_agent`: a SPEC is `PROFILE[:flag=value,...]`,
-e.g. `hardened` or `hardened:retries=false,circuit_breaker=false`, validated like a scenario's
-`agent.set` (reference_agent.config.parse_overrides names the flag and its allowed values).
+A SPEC is `PROFILE[:flag=value,...]`, e.g. `hardened` or
+`hardened:retries=false,circuit_breaker=false`, validated like a scenario's `agent.set`, by
+the reference target (harness.targets.reference), naming the flag and its allowed values.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ class Side:
 
 def parse_spec(text: str) -> Side:
     """`hardened:retries=false,max_retries=2` -> Side; ValueError naming what is allowed."""
-    from reference_agent.config import PROFILES, parse_overrides
+    from harness.targets.reference import PROFILES, validate_flags
 
     head, _, tail = str(text).strip().partition(":")
     profile = head.strip()
@@ -51,7 +51,7 @@ def parse_spec(text: str) -> Side:
             raise ValueError(f"SPEC {text!r}: flag {name!r} given twice")
         mapping[name] = value
     try:
-        overrides = parse_overrides(mapping)
+        overrides = validate_flags(mapping)
     except ValueError as exc:
         raise ValueError(f"SPEC {text!r}: {exc}") from None
     return Side(label=str(text).strip(), profile=profile, overrides=overrides)

@@ -175,6 +175,16 @@ def _as_specs(specs: Iterable[SLOSpec] | Mapping[str, str]) -> list[SLOSpec]:
     return list(specs)
 
 
+def measure_one(spec: SLOSpec, scope: Scope, ctx: Context) -> Measurement:
+    """One SLO's measurement, or no value with the reason when the data it needs is missing
+    (the release gate measures through here too)."""
+    info = MEASURES[spec.measure]
+    reason = _missing_data(info, spec, scope)
+    if reason is not None:
+        return Measurement(None, None, None, 0, {"reason": reason})
+    return info.fn(scope, spec, ctx)
+
+
 def evaluate(
     specs: Iterable[SLOSpec] | Mapping[str, str],
     data: RunData,
@@ -191,17 +201,14 @@ def evaluate(
                   rng_for=lambda key: rng_for(key, seed))
     results: list[SLOResult] = []
     for spec in spec_list:
-        info = MEASURES[spec.measure]
-        reason = _missing_data(info, spec, scope)
-        m = (Measurement(None, None, None, 0, {"reason": reason}) if reason is not None
-             else info.fn(scope, spec, ctx))
+        m = measure_one(spec, scope, ctx)
         results.append(SLOResult(
             name=spec.name, measure=spec.measure, selector=dict(spec.selector),
             objective=spec.objective, op=spec.op, threshold=spec.threshold, unit=spec.unit,
             value=m.value, ci_low=m.ci_low, ci_high=m.ci_high, n=m.n,
             verdict=_verdict(spec, m, strict),
             budget_remaining=_budget_remaining(spec, m.value),
-            description=info.description, detail=_clean(m.detail),
+            description=MEASURES[spec.measure].description, detail=_clean(m.detail),
         ))
     verdicts = {r.verdict for r in results}
     overall: Verdict = ("fail" if "fail" in verdicts
