@@ -73,7 +73,8 @@ class LedgerRow:
 
     ts: float  # end of the call
     request_id: str
-    correlation_id: str | None  # request header x-correlation-id
+    correlation_id: str | None  # request header x-correlation-id, else trace_id
+    trace_id: str | None  # W3C trace id of the request's `traceparent`, if valid
     tenant: str | None  # request header x-tenant-id
     model: str
     region: str
@@ -89,7 +90,6 @@ class LedgerRow:
     stop_reason: str | None
     tool_calls: int  # tool_use blocks returned
     upstream: bool  # passed through to a real API
-    trace_id: str | None = None  # W3C trace id of the request's `traceparent`, if any
 
 
 # ---- tool calls (tool_calls.jsonl: the agent's tool server writes its own log) ------------
