@@ -15,7 +15,6 @@ It runs only when the agent under test asks for it (the reference agent's resolv
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
@@ -28,12 +27,14 @@ from typing import Any
 from harness.faults.base import Fault
 from harness.faults.scheduler import FaultScheduler
 from harness.measure.follow import AnsweredRequests
+from harness.records import AlertEpisode, FaultEventName, write_alerts
 from harness.scenario.fault_specs import DeployFault
 
 __all__ = ["DeployWatcher", "watch_deploys"]
 
 _log = logging.getLogger(__name__)
 ALERT_NAME = "DeployErrorBudgetBurn"
+SOURCE = "deploy-watcher"
 
 
 class _Records:
@@ -78,6 +79,7 @@ class DeployWatcher:
         self._thread: threading.Thread | None = None
         self.events: list[dict[str, Any]] = []
         self.write_failures = 0
+        self.alerts: list[AlertEpisode] = []
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -169,30 +171,28 @@ class DeployWatcher:
 
     # -- evidence ---------------------------------------------------------------------------
 
-    def _event(self, event: str, fault: Fault, detail: dict[str, Any]) -> dict[str, Any]:
-        spec = fault.spec
-        record = {"ts": self._clock(), "event": event, "index": fault.index, "kind": spec.kind,
-                  "target": spec.target, "params": spec.params(), "at_s": spec.at,
-                  "for_s": spec.for_, "error": None, "detail": detail,
-                  "source": "deploy-watcher"}
+    def _event(self, event: FaultEventName, fault: Fault,
+               detail: dict[str, Any]) -> dict[str, Any]:
+        # Through the scheduler: faults.jsonl has one writer, in one order.
+        record = self.scheduler.note(event, fault, source=SOURCE, detail=detail)
         self.events.append(record)
-        _append(self.run_dir / "faults.jsonl", record)
         _log.warning("deploy %s", event, extra=detail)
         return record
 
     def _alert(self, fired: float, resolved: float, fault: Fault,
                detail: dict[str, Any]) -> None:
-        _append(self.run_dir / "alerts.jsonl", {
-            "alert": ALERT_NAME, "severity": "page",
-            "labels": {"alertname": ALERT_NAME, "source": "deploy-watcher",
-                       "fault_index": str(fault.index)},
-            "ts": fired, "ts_end": resolved, "step_s": self.poll_s, **detail,
-        })
+        self.alerts.append(AlertEpisode(
+            alert=ALERT_NAME, severity="page",
+            labels={"alertname": ALERT_NAME, "source": SOURCE, "fault_index": str(fault.index)},
+            ts=fired, ts_end=resolved, step_s=self.poll_s, detail=detail,
+        ))
+        _append(self.run_dir, self.alerts)
 
 
-def _append(path: Path, record: dict[str, Any]) -> None:
-    with path.open("a", encoding="utf-8") as fh:
-        fh.write(json.dumps(record) + "\n")  # one write per line: readers never see half
+def _append(run_dir: Path, episodes: list[AlertEpisode]) -> None:
+    """Every episode so far becomes the watcher's rows of alerts.jsonl, at once (a killed
+    run keeps them), beside Prometheus' (harness.records.write_alerts writes the file)."""
+    write_alerts(run_dir, SOURCE, episodes)
 
 
 class _Idle:

@@ -16,16 +16,16 @@ counted in `listener_failures`, and the timeline goes on.
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from harness.faults.base import Fault, FaultContext, build_fault
+from harness.records import FaultEvent, FaultEventName, RecordFile, as_row
 from harness.scenario.fault_specs import FaultSpec
 
 Event = dict[str, Any]
@@ -165,38 +165,43 @@ class FaultScheduler:
 
     def _record(
         self,
-        event: Literal["applied", "reverted", "apply_failed", "revert_failed"],
+        event: FaultEventName,
         fault: Fault,
         error: BaseException | None = None,
         *,
         partial: bool | None = None,
-    ) -> None:
+        source: str | None = None,
+        detail: dict[str, Any] | None = None,
+    ) -> Event:
+        """Log one event of `fault` (faults.jsonl has this one writer) and tell the listener;
+        returns its row."""
         spec = fault.spec
-        record: Event = {
-            "ts": time.time(),
-            "event": event,
-            "index": fault.index,
-            "kind": spec.kind,
-            "target": spec.target,
-            "params": spec.params(),
-            "at_s": spec.at,
-            "for_s": spec.for_,
-            "error": None if error is None else f"{type(error).__name__}: {error}",
-        }
-        if partial is not None:  # revert rows: does this undo an apply that failed?
-            record["partial"] = partial
+        record = FaultEvent(
+            ts=time.time(), event=event, index=fault.index, kind=spec.kind, target=spec.target,
+            params=spec.params(), at_s=spec.at, for_s=spec.for_,
+            error=None if error is None else f"{type(error).__name__}: {error}",
+            partial=partial,  # revert rows: does this undo an apply that failed?
+            source=source, detail=detail,
+        )  # fmt: skip
+        row = as_row(record)
         with self._lock:
-            self.events.append(record)
+            self.events.append(row)
             if self.log_path is not None:
-                self._notify("faults.jsonl", self._write, record)
+                self._notify("faults.jsonl", self._write, row)
         if self.on_event is not None:
-            self._notify("on_event", self.on_event, record)
+            self._notify("on_event", self.on_event, row)
+        return row
 
-    def _write(self, record: Event) -> None:
+    def note(self, event: FaultEventName, fault: Fault, *, source: str,
+             detail: dict[str, Any]) -> Event:
+        """Log an event another component saw about `fault` (the deploy watcher's detection
+        and rollback) in the same log and order as the timeline's own; returns its row."""
+        return self._record(event, fault, source=source, detail=detail)
+
+    def _write(self, row: Event) -> None:
         assert self.log_path is not None
-        with self.log_path.open("a", encoding="utf-8") as fh:
-            fh.write(json.dumps(record) + "\n")
-            fh.flush()
+        with RecordFile(self.log_path) as log:
+            log.append(row)
 
     def _notify(self, name: str, listener: Callable[[Event], None], record: Event) -> None:
         """Call one listener; its failure is logged and counted, never raised."""

@@ -1,42 +1,46 @@
 """One JSON line per user request (docs/contracts.md, "Request record"), written as it happens.
 
-The file is opened once per process for appending, unbuffered: records reach the kernel as
-whole lines by write(2), so a run killed at any moment leaves its finished requests on disk
-and nothing torn (readers skip a torn last line anyway). Outside Locust each record is its
-own write(2). In the Locust process, `RequestWriter` keeps the raw values of the requests
-that end in one turn of gevent's loop and, before the loop waits for the network again,
-renders them in one go and writes them with one write(2): a system call per record, and
-rendering each line cold between two HTTP exchanges, cost the load generator more than
-the rendering itself.
+The record is `harness.records.RequestRecord`; its line is orjson's (`harness.records.line`),
+timestamps with six decimals. The file is opened once per process for appending: records
+reach the kernel as whole lines by write(2), so a run killed at any moment leaves its
+finished requests on disk and nothing torn (readers skip a torn last line anyway). Outside
+Locust each record is its own write(2). In the Locust process, `RequestWriter` keeps the raw
+values of the requests that end in one turn of gevent's loop and, before the loop waits for
+the network again, renders them in one go and writes them with one write(2): a system call
+per record, and rendering each line cold between two HTTP exchanges, cost the load generator
+more than the rendering itself.
 
 This runs once per request inside the Locust process, whose CPU is the load generator's
-ceiling, so the hot path (`RequestWriter`) avoids the general machinery: the reply is scanned
-as bytes (decoded only when it holds a canary prefix or an error body), and the JSON line is
-rendered with one `%` template rather than by `json`. Both give the same bytes as `json`'s
-compact encoding of the record dict (`build_record`), timestamps aside (`seconds_json`); the
-tests fuzz that.
+ceiling, so the hot path (`RequestWriter`) scans the reply as bytes (decoded only when it
+holds a canary prefix or an error body) and keeps what it parsed from reply headers that
+repeat from request to request; the tests fuzz it against the general `request_record`.
+
+`error` is one of a few words a person would write (`harness.records.CLIENT_ERRORS`), not the
+HTTP client's own text: `error_text` maps the client's exceptions to them.
 """
 
 from __future__ import annotations
 
+import errno
+import http.client
 import json
-import os
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from json.encoder import encode_basestring_ascii
-from pathlib import Path
+import ssl
+import zlib
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import asdict, replace
 from typing import Any
 
-REQUEST_FIELDS = (
-    "ts_start", "ts_end", "latency_ms", "status", "ok", "error", "tenant", "task", "request_id",
-    "llm_calls", "cost_usd", "degraded", "model", "attack_id", "attack_category",
-    "leaked_canaries", "user",
-)  # fmt: skip
-"""The request record's fields in contract order."""
+import orjson
+
+from harness.records import IN_FLIGHT_ERROR, REQUEST_COLUMNS, RecordFile, RequestRecord, stamp
+from harness.records import line as record_line
+
+REQUEST_FIELDS = tuple(REQUEST_COLUMNS)
+"""The request record's fields in contract order (`harness.records.RequestRecord`)."""
 
 CANARY_PREFIX = "CANARY-"
 _PREFIX_BYTES = CANARY_PREFIX.encode()
-_ENCODER = json.JSONEncoder(separators=(",", ":"))  # built once: json.dumps(...) rebuilds it
 _END = r"(?![0-9a-zA-Z_])"  # the hex must not run on into more word characters
 
 
@@ -86,38 +90,110 @@ class LeakDetector:
         return sorted(found)
 
 
+_INT64 = 1 << 63  # orjson writes 64-bit integers; a header beyond that is no count
+
+
 def _int(value: str | None) -> int | None:
     try:
-        return int(value) if value is not None else None
+        number = int(value) if value is not None else None
     except ValueError:
         return None
+    return number if number is None or -_INT64 <= number < _INT64 else None
 
 
 def _float(value: str | None) -> float | None:
+    """A finite number, else None (JSON has no NaN or infinity)."""
     try:
-        return float(value) if value is not None else None
+        number = float(value) if value is not None else None
     except ValueError:
         return None
+    return number if number is None or number - number == 0.0 else None
 
 
 class InFlightAtEnd(Exception):
-    """The load stopped while the request awaited its answer. Its record's `error` is this
-    class's name (`harness.measure.run_data.IN_FLIGHT_ERROR`) and its latency the time it
-    had waited; SLOs keep such requests apart, their outcome being unknown."""
+    """The load stopped while the request awaited its answer. Its record's `error` is
+    `harness.records.IN_FLIGHT_ERROR` and its latency the time it had waited; SLOs keep such
+    requests apart, their outcome being unknown."""
+
+
+TIMEOUT, REFUSED, RESET, CLOSED, BAD_RESPONSE = (
+    "Timeout", "ConnectionRefused", "ConnectionReset", "ConnectionClosed", "BadResponse")
+# The most telling word first: geventhttpclient wraps a reset in "connection closed" and a
+# timeout in "retries exceeded", so a cause deeper in the chain may say more than the top.
+_PRIORITY = (IN_FLIGHT_ERROR, TIMEOUT, REFUSED, RESET, CLOSED, BAD_RESPONSE)
+_ERRNO = {errno.ETIMEDOUT: TIMEOUT, errno.ECONNREFUSED: REFUSED, errno.ECONNRESET: RESET,
+          errno.EPIPE: CLOSED, errno.ECONNABORTED: CLOSED}  # fmt: skip
+# The HTTP client's own exceptions by (module, class name): the recorder imports neither
+# gevent nor geventhttpclient (the harness process reads records too).
+_NAMED = {
+    ("gevent.timeout", "Timeout"): TIMEOUT,
+    ("geventhttpclient.response", "HTTPConnectionClosed"): CLOSED,
+    ("geventhttpclient.useragent", "EmptyResponse"): CLOSED,
+}
+_MESSAGE_MAX = 200
+
+
+def _word(exc: BaseException) -> str | None:
+    """The vocabulary word for this one exception (its causes aside), if it has one."""
+    if isinstance(exc, InFlightAtEnd):
+        return IN_FLIGHT_ERROR
+    for cls in type(exc).__mro__:  # most derived first: HTTPConnectionClosed is a parse error
+        named = _NAMED.get((cls.__module__, cls.__name__))
+        if named:
+            return named
+    if isinstance(exc, TimeoutError):  # socket.timeout too
+        return TIMEOUT
+    if isinstance(exc, ConnectionRefusedError):
+        return REFUSED
+    if isinstance(exc, ConnectionResetError):
+        return RESET
+    if isinstance(exc, BrokenPipeError | ConnectionAbortedError):
+        return CLOSED
+    if isinstance(exc, ssl.SSLError) and "timed out" in str(exc):
+        return TIMEOUT
+    if isinstance(exc, OSError) and exc.errno in _ERRNO:
+        return _ERRNO[exc.errno]
+    if isinstance(exc, http.client.HTTPException | zlib.error):  # geventhttpclient's parser
+        return BAD_RESPONSE
+    return None
+
+
+def _chain(exc: BaseException) -> Iterator[BaseException]:
+    """`exc` and what it wraps: geventhttpclient's `original`, then `__cause__`/`__context__`."""
+    seen: set[int] = set()
+    todo: list[BaseException] = [exc]
+    while todo and len(seen) < 8:
+        current = todo.pop(0)
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        for inner in (getattr(current, "original", None), current.__cause__,
+                      current.__context__):  # fmt: skip
+            if isinstance(inner, BaseException):
+                todo.append(inner)
+
+
+def client_error(exc: BaseException) -> str:
+    """The record's `error` for an exchange that got no HTTP answer (CLIENT_ERRORS)."""
+    words = {_word(e) for e in _chain(exc)}
+    for word in _PRIORITY:
+        if word in words:
+            return word
+    name = type(exc).__name__
+    message = " ".join(str(exc).split())[:_MESSAGE_MAX]
+    return f"ClientError: {name}: {message}" if message else f"ClientError: {name}"
 
 
 def error_text(
     status: int, exception: BaseException | None, body: bytes | str | None
 ) -> str | None:
-    """The record's `error`: None for 2xx; the agent's error type or the client exception."""
+    """The record's `error`: None for 2xx; with no answer, what the client saw in the words
+    of `harness.records.CLIENT_ERRORS`; else `HTTP <status>[: <error.type>]`."""
     if 200 <= status < 300:
         return None
     if status == 0:
-        if exception is None:
-            return "NoResponse"
-        name = type(exception).__name__
-        message = str(exception)
-        return f"{name}: {message}" if message else name
+        return "NoResponse" if exception is None else client_error(exception)
     detail = ""
     if body:
         try:
@@ -140,7 +216,13 @@ def header_values(headers: Mapping[str, Any] | None) -> tuple[Any, ...]:
     return tuple(map(headers.get, HEADERS))
 
 
-def request_values(
+def _parse_headers(raw: Sequence[Any]) -> tuple[int | None, float | None, bool, str | None]:
+    """llm_calls, cost_usd, degraded and model from the raw x-llm-calls .. x-model values."""
+    llm_calls, cost_usd, degraded, model = raw
+    return _int(llm_calls), _float(cost_usd), (degraded or "").lower() == "true", model or None
+
+
+def request_record(
     *,
     ts_start: float,
     ts_end: float,
@@ -156,11 +238,11 @@ def request_values(
     attack_id: str | None = None,
     attack_category: str | None = None,
     client_request_id: str | None = None,
-) -> tuple[Any, ...]:
-    """A request record's values in `REQUEST_FIELDS` order; `headers` must answer lower-case
-    names (None when no response), `reply` is the body as received."""
-    request_id, llm_calls, cost_usd, degraded, model = header_values(headers)
-    return (
+) -> RequestRecord:
+    """A request record; `headers` must answer lower-case names (None when no response),
+    `reply` is the body as received."""
+    request_id, *raw = header_values(headers)
+    return RequestRecord(
         ts_start,
         ts_end,
         round(latency_ms, 3),
@@ -171,10 +253,7 @@ def request_values(
         task,
         # The agent's id when it answered; otherwise the one we sent, so logs still join.
         request_id or client_request_id,
-        _int(llm_calls),
-        _float(cost_usd),
-        (degraded or "").lower() == "true",
-        model or None,
+        *_parse_headers(raw),
         attack_id,
         attack_category,
         detector.leaked(reply, tenant),
@@ -183,117 +262,61 @@ def request_values(
 
 
 def build_record(**fields: Any) -> dict[str, Any]:
-    """A request record as a dict; takes the arguments of `request_values`."""
-    return dict(zip(REQUEST_FIELDS, request_values(**fields), strict=True))
+    """A request record as a dict; takes the arguments of `request_record`."""
+    return asdict(request_record(**fields))
 
 
-def _json_value(value: Any) -> str:
-    """`value` as `json` (compact, ASCII) writes it: the common types here, the rest by json."""
-    kind = type(value)
-    if kind is str:
-        return encode_basestring_ascii(value)
-    if value is None:
-        return "null"
-    if kind is float and value - value == 0.0:  # finite (json spells nan/inf its own way)
-        return float.__repr__(value)
-    if kind is int:
-        return int.__repr__(value)
-    if kind is bool:
-        return "true" if value else "false"
-    if kind is list and not value:
-        return "[]"
-    return _ENCODER.encode(value)
+def request_line(record: RequestRecord) -> bytes:
+    """The record's JSON line: its fields in order, timestamps with six decimals."""
+    if type(record.ts_start) is float or type(record.ts_end) is float:
+        record = replace(record, ts_start=stamp(record.ts_start), ts_end=stamp(record.ts_end))
+    try:
+        return record_line(record)
+    except TypeError:  # orjson's JSONEncodeError: a value no HTTP exchange gives
+        return record_line({k: _plain(v) for k, v in vars(record).items()})
 
 
-def seconds_json(ts: Any) -> str:
-    """An epoch time as the record writes it: seconds with six decimals (whole microseconds;
-    a double holds no finer digits at today's epoch). Anything else as `json` writes it."""
-    if type(ts) is float and 0.0 <= ts < _TS_MAX:
-        us = int(ts * 1e6 + 0.5)
-        return f"{us // 1_000_000}.{us % 1_000_000:06d}"
-    return _json_value(ts)
+def _plain(value: Any) -> Any:
+    """`value` if orjson writes it, else its text (an odd value is kept, never lost)."""
+    try:
+        orjson.dumps(value)
+    except TypeError:
+        return str(value)
+    return value
 
 
-_TS_MAX = 1e10  # year 2286; with a latency under 1e9 ms the end stays far below 2**53 us
-# '{"ts_start":', ',"ts_end":', ...: each value's JSON goes right after its key fragment
-_KEYS = tuple(
-    ("," if i else "{") + encode_basestring_ascii(k) + ":" for i, k in enumerate(REQUEST_FIELDS)
-)
-_RENDER = tuple(seconds_json if k.startswith("ts_") else _json_value for k in REQUEST_FIELDS)
-# ".0", ".001", ..., ".12", ...: how repr ends a whole number of thousandths
-_THOUSANDTHS = tuple(".0" if r == 0 else f".{r:03d}".rstrip("0") for r in range(1000))
-
-
-def request_line(values: Sequence[Any]) -> bytes:
-    """The record's JSON line: `json`'s compact encoding of the record dict, except that the
-    timestamps are written by `seconds_json`."""
-    parts = [key + render(v) for key, render, v in zip(_KEYS, _RENDER, values, strict=True)]
-    return ("".join(parts) + "}\n").encode("ascii")  # json's ASCII escaping leaves no other
-
-
-class Recorder:
+class Recorder(RecordFile):
     """Appends records to one JSONL file, each call one write(2) of whole lines."""
-
-    def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC
-        self._fd: int | None = os.open(self.path, flags, 0o644)
-        self.count = 0
-        """Lines written so far."""
 
     def write(self, record: Mapping[str, Any]) -> None:
         """Any JSON-able record, keys in its own order."""
-        self.write_line((_ENCODER.encode(record) + "\n").encode())
+        self.append(dict(record))
 
-    def write_values(self, values: Sequence[Any]) -> None:
-        """A request record given as `request_values` returns it (the fast path)."""
-        self.write_line(request_line(values))
-
-    def write_line(self, lines: bytes) -> None:
-        """One or more complete lines (each ending in a newline), straight to the kernel."""
-        if self._fd is None:
-            raise ValueError(f"recorder for {self.path} is closed")
-        written = os.write(self._fd, lines)
-        while written < len(lines):  # a regular file writes all at once unless the disk fills
-            written += os.write(self._fd, lines[written:])
-        self.count += lines.count(b"\n")
-
-    def close(self) -> None:
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
+    def write_record(self, record: RequestRecord) -> None:
+        """A request record (the general path)."""
+        self.write_line(request_line(record))
 
     def __enter__(self) -> Recorder:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
-
-_CACHE_MAX = 4096  # distinct reply-header and attack fragments kept per writer
-# the line with its fixed keys in place; "%s" slots get rendered JSON of one or more fields
-_WRITER_LINE = (
-    _KEYS[0] + "%d.%06d" + _KEYS[1] + "%d.%06d" + _KEYS[2] + "%s" + _KEYS[3] + "%s"
-    + _KEYS[6] + "%s" + _KEYS[7] + "%s" + _KEYS[8] + "%s" + _KEYS[9] + "%s" + _KEYS[13]
-    + "%s" + _KEYS[15] + "%s" + _KEYS[16] + "%d}\n"
-)  # fmt: skip
+_CACHE_MAX = 4096  # distinct reply-header sets kept per writer
+_OK = (True, None)
+_Fragment, _dumps, _NEWLINE = orjson.Fragment, orjson.dumps, orjson.OPT_APPEND_NEWLINE
 
 
 class RequestWriter:
     """The per-request hot path of the Locust process: records one exchange.
 
-    The same line as `request_line(request_values(...))` (the tests hold it to that). This
-    runs once per request in the load generator, whose CPU caps the load, so the usual case
-    is one formatting call whose slots hold ready JSON: fragments for fields that repeat
-    from request to request (status with ok and error; the reply headers; the attack) are
-    rendered once by the general code and kept; timestamps and latency are rendered from
-    integers, as float repr is the dearest step of a record.
+    The same line as `request_line(request_record(...))` (the tests hold it to that). This
+    runs once per request in the load generator, whose CPU caps the load: what it parses
+    from reply headers (they repeat from request to request) is kept, the record is built
+    positionally and orjson renders it.
     """
 
     def __init__(
         self,
-        recorder: Recorder,
+        recorder: RecordFile,
         detector: LeakDetector,
         defer: Callable[[Callable[[], None]], object] | None = None,
         read_headers: Callable[[Any], Sequence[Any]] = header_values,
@@ -308,9 +331,7 @@ class RequestWriter:
         self._defer = defer
         self._pending: list[tuple[Any, ...]] = []
         self._scan_all = not detector.prefix_only  # else only replies holding b"CANARY-"
-        self._ok_status: dict[int, str] = {}  # 2xx status -> 'status,"ok":true,"error":null'
-        self._header_json: dict[tuple[Any, ...], str] = {}  # raw headers -> llm_calls..model
-        self._attack_json: dict[tuple[Any, Any], str] = {}  # (id, category) -> both
+        self._parsed: dict[tuple[Any, ...], tuple[Any, ...]] = {}  # raw headers -> values
 
     def write(
         self,
@@ -357,87 +378,32 @@ class RequestWriter:
         (ts_start, latency_ms, status, exception, tenant, task, user, headers, reply, attack_id,
          attack_category, client_request_id, leaked) = exchange  # fmt: skip
         found = self._read_headers(headers)
-        request_id = found[0] or client_request_id
-        # round(latency_ms, 3) and its repr from integers. k is the nearest whole number of
-        # microseconds, unless the product's rounding error (< 2.5e-4 below 1e12) could tip
-        # a near tie, which the general path settles. Below 1e12, k / 1000 is the double
-        # round() returns and its repr is k's decimal digits.
-        scaled = latency_ms * 1000.0
-        whole = int(scaled) if type(latency_ms) is float and 0.0 <= scaled < 1e12 else -1
-        if not (
-            whole >= 0
-            and abs(scaled - whole - 0.5) > 2.5e-4
-            and type(ts_start) is float
-            and 0.0 <= ts_start < _TS_MAX
-            and type(status) is int
-            and type(user) is int
-            and type(tenant) is str
-            and type(task) is str
-            and type(request_id) is str
-        ):
-            return self._general_line(exchange)
-        k = whole + 1 if scaled - whole > 0.5 else whole
-        start_us = int(ts_start * 1e6 + 0.5)
-        end_us = int((ts_start + latency_ms / 1000.0) * 1e6 + 0.5)
-        status_json = self._ok_status.get(status) or self._status_json(status, exception, reply)
-        raw, attack = found[1:], (attack_id, attack_category)
+        raw = found[1:]
         try:
-            headers_json = self._header_json.get(raw) or self._headers_json(raw)
-            attack_json = self._attack_json.get(attack) or self._attacks_json(attack)
-        except TypeError:  # an unhashable value: not from HTTP headers or the corpus
-            return self._general_line(exchange)
-        line = _WRITER_LINE % (
-            start_us // 1_000_000, start_us % 1_000_000,
-            end_us // 1_000_000, end_us % 1_000_000,
-            f"{k // 1000}{_THOUSANDTHS[k % 1000]}",
-            status_json,
-            encode_basestring_ascii(tenant),
-            encode_basestring_ascii(task),
-            encode_basestring_ascii(request_id),
-            headers_json,
-            attack_json,
-            "[]" if not leaked else _json_value(leaked),
-            user,
+            parsed = self._parsed.get(raw) or self._parse(raw)
+        except TypeError:  # an unhashable value: not from HTTP headers
+            parsed = _parse_headers(raw)
+        ok, error = (_OK if 200 <= status < 300
+                     else (False, error_text(status, exception, reply)))  # fmt: skip
+        ts_end = ts_start + latency_ms / 1000.0
+        llm_calls, cost_usd, degraded, model = parsed
+        record = RequestRecord(
+            # stamp(), inlined: the usual finite floats rendered here, anything else there
+            _Fragment(b"%.6f" % ts_start) if type(ts_start) is float and ts_start - ts_start
+            == 0.0 else stamp(ts_start),
+            _Fragment(b"%.6f" % ts_end) if type(ts_end) is float and ts_end - ts_end == 0.0
+            else stamp(ts_end),
+            round(latency_ms, 3), status, ok, error, tenant, task,
+            found[0] or client_request_id, llm_calls, cost_usd, degraded, model, attack_id,
+            attack_category, leaked, user,
         )  # fmt: skip
-        return line.encode("ascii")
+        try:
+            return _dumps(record, option=_NEWLINE)  # records.line, without its dispatch
+        except TypeError:  # orjson's JSONEncodeError: an odd value, written as text
+            return request_line(record)
 
-    def _status_json(self, status: int, exception: BaseException | None, reply: Any) -> str:
-        """'status,"ok":...,"error":...' of this reply (kept for 2xx, whose error is null)."""
-        ok = 200 <= status < 300
-        error = None if ok else error_text(status, exception, reply)
-        rendered = f"{status},{_KEYS[4][1:]}{_json_value(ok)}{_KEYS[5]}{_json_value(error)}"
-        if ok and len(self._ok_status) < _CACHE_MAX:
-            self._ok_status[status] = rendered
-        return rendered
-
-    def _headers_json(self, headers: tuple[Any, ...]) -> str:
-        """The JSON of llm_calls, cost_usd, degraded and model from their raw header values."""
-        llm_calls, cost_usd, degraded, model = headers
-        values = (_int(llm_calls), _float(cost_usd), (degraded or "").lower() == "true",
-                  model or None)  # fmt: skip
-        rendered = _json_value(values[0]) + "".join(
-            _KEYS[i] + _json_value(v) for i, v in zip(range(10, 13), values[1:], strict=True)
-        )
-        if len(self._header_json) < _CACHE_MAX:
-            self._header_json[headers] = rendered
-        return rendered
-
-    def _attacks_json(self, attack: tuple[Any, Any]) -> str:
-        rendered = _json_value(attack[0]) + _KEYS[14] + _json_value(attack[1])
-        if len(self._attack_json) < _CACHE_MAX:
-            self._attack_json[attack] = rendered
-        return rendered
-
-    def _general_line(self, exchange: tuple[Any, ...]) -> bytes:
-        """Any values: the general code, `request_line(request_values(...))`."""
-        (ts_start, latency_ms, status, exception, tenant, task, user, headers, reply, attack_id,
-         attack_category, client_request_id, _) = exchange  # fmt: skip
-        return request_line(
-            request_values(
-                ts_start=ts_start, ts_end=ts_start + latency_ms / 1000.0, latency_ms=latency_ms,
-                status=status, error=error_text(status, exception, reply), tenant=tenant,
-                task=task, user=user, headers=headers, reply=reply, detector=self.detector,
-                attack_id=attack_id, attack_category=attack_category,
-                client_request_id=client_request_id,
-            )
-        )  # fmt: skip
+    def _parse(self, raw: tuple[Any, ...]) -> tuple[Any, ...]:
+        parsed = _parse_headers(raw)
+        if len(self._parsed) < _CACHE_MAX:
+            self._parsed[raw] = parsed
+        return parsed

@@ -2,7 +2,7 @@
 
     reader = PrometheusReader("http://127.0.0.1:9090")
     reader.value("agent:error_ratio:rate5m")           # float | None (instant query)
-    reader.alert_episodes(start, end)                  # firing episodes, oldest first
+    reader.alert_episodes(start, end)                  # AlertEpisode list, oldest first
     collect_alerts(prom_url, run_dir, start, end)      # -> run_dir/alerts.jsonl
 
 An *episode* is one uninterrupted stretch during which an alert (one label set) was firing,
@@ -12,7 +12,6 @@ runs so a range query stays under Prometheus's 11,000 points).
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from datetime import UTC, datetime
@@ -23,11 +22,11 @@ from prometheus_api_client import PrometheusApiClientException, PrometheusConnec
 from requests import RequestException
 
 from harness.errors import HarnessError
-from harness.measure.jsonl import read_jsonl
+from harness.records import ALERTS_FILE, AlertEpisode, write_alerts
+from harness.records.schema import PROMETHEUS
 
 __all__ = ["ALERTS_FILE", "PrometheusError", "PrometheusReader", "collect_alerts"]
 
-ALERTS_FILE = "alerts.jsonl"
 _MAX_POINTS = 10_000
 _INTERNAL_LABELS = ("__name__", "alertname", "alertstate")
 
@@ -77,16 +76,15 @@ class PrometheusReader:
         return self.value(f'max(up{{job="{job}"}})') == 1.0
 
     def alert_episodes(self, start: float, end: float,
-                       step_s: float | None = None) -> list[dict[str, Any]]:
-        """Firing episodes of every alert between `start` and `end` (epoch s), oldest first.
-
-        Each: `alert`, `severity`, `labels` (without alertname/alertstate), `ts` (first
-        sample seen firing), `ts_end` (last sample seen firing), `step_s`."""
+                       step_s: float | None = None) -> list[AlertEpisode]:
+        """Firing episodes of every alert between `start` and `end` (epoch s), oldest first:
+        `labels` without alertname/alertstate, `ts` the first sample seen firing, `ts_end`
+        the last."""
         if end <= start:
             return []
         step = step_s or max(1.0, math.ceil((end - start) / _MAX_POINTS))
         series = self.query_range('ALERTS{alertstate="firing"}', start, end, step)
-        episodes: list[dict[str, Any]] = []
+        episodes: list[AlertEpisode] = []
         for item in series:
             metric = item.get("metric", {})
             labels = {k: v for k, v in metric.items() if k not in _INTERNAL_LABELS}
@@ -101,33 +99,23 @@ class PrometheusReader:
                 prev = ts
             if first is not None and prev is not None:
                 episodes.append(_episode(metric, labels, first, prev, step))
-        episodes.sort(key=lambda e: (e["ts"], e["alert"]))
+        episodes.sort(key=lambda e: (e.ts, e.alert or ""))
         return episodes
 
 
 def _episode(metric: dict[str, str], labels: dict[str, str], first: float, last: float,
-             step: float) -> dict[str, Any]:
-    return {"alert": metric.get("alertname"), "severity": labels.get("severity"),
-            "labels": labels, "ts": first, "ts_end": last, "step_s": step}
+             step: float) -> AlertEpisode:
+    return AlertEpisode(alert=metric.get("alertname"), severity=labels.get("severity"),
+                        labels=labels, ts=first, ts_end=last, step_s=step)
 
 
 def collect_alerts(prom_url: str, run_dir: str | Path, start: float,
                    end: float | None = None, step_s: float | None = None) -> Path:
-    """Write every firing episode between `start` and `end` (default: now) to
-    `run_dir/alerts.jsonl`, one JSON object a line (see docs/contracts.md); returns the path.
+    """Make every firing episode between `start` and `end` (default: now) Prometheus' rows
+    of `run_dir/alerts.jsonl` (see docs/contracts.md); returns the path.
 
-    Call it before stopping Prometheus. Prometheus's earlier rows in the file are replaced;
-    rows of other sources (`labels.source`, e.g. the deploy controller) are kept."""
-    path = Path(run_dir) / ALERTS_FILE
+    Call it before stopping Prometheus. Collecting again replaces Prometheus' earlier rows;
+    rows of other sources (the deploy watcher) are kept (`harness.records.write_alerts`)."""
     episodes = PrometheusReader(prom_url).alert_episodes(
         start, end if end is not None else time.time(), step_s)
-    # Rows other sources wrote (the harness's deploy controller) are kept, Prometheus's own
-    # are replaced: collecting twice never duplicates an episode.
-    kept = [row for row in read_jsonl(path)
-            if (row.get("labels") or {}).get("source") not in (None, "prometheus")]
-    tmp = path.with_suffix(".jsonl.tmp")
-    with tmp.open("w", encoding="utf-8") as fh:
-        for episode in [*kept, *episodes]:
-            fh.write(json.dumps(episode) + "\n")
-    tmp.replace(path)
-    return path
+    return write_alerts(run_dir, PROMETHEUS, episodes)

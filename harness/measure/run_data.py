@@ -11,28 +11,27 @@ from typing import Any
 import pandas as pd
 
 from harness.measure.jsonl import read_frame, read_jsonl, with_columns
+from harness.records import (
+    ALERTS_FILE,
+    FAULT_COLUMNS,
+    FAULTS_FILE,
+    IN_FLIGHT_ERROR,
+    LLM_CALL_COLUMNS,
+    REQUEST_COLUMNS,
+    STACK_EVENT_COLUMNS,
+    STACK_EVENTS_FILE,
+    TOOL_CALL_COLUMNS,
+)
 
-REQUEST_COLUMNS = [
-    "ts_start", "ts_end", "latency_ms", "status", "ok", "error", "tenant", "task",
-    "request_id", "llm_calls", "cost_usd", "degraded", "model", "attack_id",
-    "attack_category", "leaked_canaries", "user",
-]
-LLM_CALL_COLUMNS = [
-    "ts", "request_id", "correlation_id", "tenant", "model", "region", "stream", "status",
-    "error_type", "input_tokens", "output_tokens", "cache_creation_input_tokens",
-    "cache_read_input_tokens", "cost_usd", "latency_ms", "stop_reason", "tool_calls", "upstream",
-]
-TOOL_CALL_COLUMNS = [
-    "ts", "tool", "tenant", "requested_tenant", "correlation_id", "authorized", "status",
-    "latency_ms",
-]
-FAULT_COLUMNS = ["ts", "event", "index", "kind", "target", "params", "at_s", "for_s", "error"]
 RECORDS = ("requests", "llm_calls", "tool_calls", "alerts")
 """The record files `RunData.present` names (`requests` for requests.jsonl and its per-worker
 parts, and so on): a measure whose file is absent has no data, which is not a zero."""
-IN_FLIGHT_ERROR = "InFlightAtEnd"
-"""The `error` of a request still unanswered when the load stopped (status 0): its outcome is
-unknown, so it is kept apart from the answered requests (`RunData.in_flight`)."""
+# The columns of each frame come from the records' one declaration (harness.records).
+__all__ = [
+    "FAULT_COLUMNS", "IN_FLIGHT_ERROR", "LLM_CALL_COLUMNS", "RECORDS", "REQUEST_COLUMNS",
+    "STACK_EVENT_COLUMNS", "TOOL_CALL_COLUMNS", "RunData", "load_run", "read_jsonl",
+    "split_in_flight",
+]  # fmt: skip
 
 
 def _frame(rows: list[dict[str, Any]], columns: list[str]) -> pd.DataFrame:
@@ -73,6 +72,9 @@ class RunData:
     # Which of RECORDS the run had (load_run: the files that existed). Built by hand: the
     # frames given count as present, `alerts` when it is not None.
     present: frozenset[str] = frozenset({"requests", "llm_calls", "tool_calls"})
+    # What the stack supervisor did and saw (stack_events.jsonl): crashes, restarts, freezes.
+    stack_events: pd.DataFrame = field(
+        default_factory=lambda: _frame([], STACK_EVENT_COLUMNS))
 
     @classmethod
     def from_records(
@@ -84,6 +86,7 @@ class RunData:
         run: dict[str, Any] | None = None,
         alerts: list[dict[str, Any]] | None = None,
         present: Iterable[str] | None = None,
+        stack_events: list[dict[str, Any]] | None = None,
     ) -> RunData:
         """`present` defaults to the records given (not None); pass it to say otherwise."""
         if present is None:
@@ -100,6 +103,7 @@ class RunData:
             run=run or {},
             alerts=alerts,
             present=frozenset(present),
+            stack_events=_frame(stack_events or [], STACK_EVENT_COLUMNS),
         )
 
     def fault_windows(self) -> list[tuple[float, float, str]]:
@@ -132,7 +136,7 @@ def load_run(run_dir: str | Path) -> RunData:
 def _load(run_dir: Path, reader: FrameReader) -> RunData:
     """`load_run` with the JSON-lines reader chosen (bench/load_run.py times both)."""
     run_path, slo_path = run_dir / "run.json", run_dir / "slo.json"
-    alerts_path = run_dir / "alerts.jsonl"
+    alerts_path = run_dir / ALERTS_FILE
     answered, in_flight = split_in_flight(reader(_paths(run_dir, "requests"), REQUEST_COLUMNS))
     return RunData(
         run_dir=run_dir,
@@ -141,9 +145,10 @@ def _load(run_dir: Path, reader: FrameReader) -> RunData:
         llm_calls=reader(_paths(run_dir, "llm_calls"), LLM_CALL_COLUMNS),
         tool_calls=reader(_paths(run_dir, "tool_calls"), TOOL_CALL_COLUMNS),
         # A few rows each, with dict-valued fields: the per-line reader keeps dicts exact.
-        faults=_frame(read_jsonl(run_dir / "faults.jsonl"), FAULT_COLUMNS),
+        faults=_frame(read_jsonl(run_dir / FAULTS_FILE), FAULT_COLUMNS),
         run=json.loads(run_path.read_text()) if run_path.exists() else {},
         slo=json.loads(slo_path.read_text()) if slo_path.exists() else None,
         alerts=read_jsonl(alerts_path) if alerts_path.exists() else None,
         present=frozenset(name for name in RECORDS if _paths(run_dir, name)),
+        stack_events=_frame(read_jsonl(run_dir / STACK_EVENTS_FILE), STACK_EVENT_COLUMNS),
     )

@@ -197,6 +197,7 @@ def _ledger(rng: np.random.Generator, requests: pd.DataFrame, tenant_code: np.nd
             "stop_reason": _where(~call_failed, "end_turn"),
             "tool_calls": np.zeros(n_calls, dtype=np.int64),
             "upstream": np.zeros(n_calls, dtype=bool),
+            "trace_id": _ids("0" * 24, n_calls, 8),  # 32 hex digits, as W3C's trace-id
         },
         LLM_CALL_COLUMNS, n_calls,
     )
@@ -212,6 +213,9 @@ def _tool_calls(rng: np.random.Generator, ts_start: np.ndarray, tenant_code: np.
     own = tenant_code[owner]
     asked = np.where(attack[owner], (own + 1) % len(TENANTS), own)
     refused = asked != own
+    nothing = np.empty(k, dtype=object)  # one shared list per column, as for leaks: read-only
+    result_tenants = np.empty(k, dtype=object)
+    result_tenants.fill([])
     return _frame(
         {
             "ts": ts_start[owner] + rng.uniform(0, 0.2, k),
@@ -222,6 +226,10 @@ def _tool_calls(rng: np.random.Generator, ts_start: np.ndarray, tenant_code: np.
             "authorized": ~refused,
             "status": _pick(("ok", "error"), refused.astype(np.int8)),
             "latency_ms": rng.uniform(5, 50, k),
+            "error": _where(refused, "unauthorized: tenant mismatch"),
+            "scoped": np.ones(k, dtype=bool),
+            "fault": nothing,
+            "result_tenants": result_tenants,
         },
         TOOL_CALL_COLUMNS, k,
     )

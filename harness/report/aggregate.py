@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from harness.measure import RunData
+from harness.records import CRASH_EVENTS, RESTART_EVENTS
 from harness.report.masking import mask_canaries
 
 MAX_BUCKETS = 240
@@ -113,6 +114,41 @@ def run_bounds(data: RunData, requests: pd.DataFrame) -> tuple[float, float]:
         last = t0
     end = max(float(end) if end is not None else t0, last)
     return t0, max(end - t0, 0.0)
+
+
+@dataclass(frozen=True)
+class StackMark:
+    """A stack event as an offset from the run's start; `kind` is crash, restart or other."""
+
+    t: float
+    process: str
+    event: str
+    kind: str
+    detail: str
+
+
+def stack_marks(events: pd.DataFrame, t0: float) -> list[StackMark]:
+    """Every stack event (stack_events.jsonl), oldest first; crashes and restarts are what
+    the timelines mark."""
+    if events.empty:
+        return []
+    marks = []
+    for row in events.sort_values("ts", kind="stable").to_dict("records"):
+        ts = pd.to_numeric(row.get("ts"), errors="coerce")
+        if pd.isna(ts):
+            continue
+        event = str(row.get("event"))
+        kind = ("crash" if event in CRASH_EVENTS
+                else "restart" if event in RESTART_EVENTS else "other")  # fmt: skip
+        facts = [f"exit code {int(row['code'])}" if _present(row.get("code")) else "",
+                 str(row["error"]) if _present(row.get("error")) else ""]
+        marks.append(StackMark(float(ts) - t0, str(row.get("process")), event, kind,
+                               mask_canaries("; ".join(f for f in facts if f))))
+    return marks
+
+
+def _present(value: Any) -> bool:
+    return value is not None and not (isinstance(value, float) and math.isnan(value))
 
 
 def fault_windows(data: RunData, t0: float) -> list[Window]:

@@ -20,7 +20,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.ticker import FuncFormatter
 
-from harness.report.aggregate import Histogram, Window
+from harness.report.aggregate import Histogram, StackMark, Window
 
 # Okabe & Ito (2008), "Color Universal Design".
 OKABE_ITO = {
@@ -88,6 +88,21 @@ def _shade(ax: plt.Axes, window_sets: Sequence[WindowSet]) -> None:
             slot += 1
 
 
+_MARK_STYLES = {"crash": ("vermillion", "-"), "restart": ("green", "--")}
+
+
+def _mark(ax: plt.Axes, marks: Sequence[StackMark]) -> None:
+    """A vertical line at each crash (solid) and restart (dashed), labelled at the bottom."""
+    for mark in marks:
+        if mark.kind not in _MARK_STYLES:
+            continue
+        colour, style = _MARK_STYLES[mark.kind]
+        ax.axvline(mark.t, color=OKABE_ITO[colour], linestyle=style, linewidth=1.1, zorder=4)
+        ax.text(mark.t, 0.02, f" {mark.process} {mark.event}", transform=ax.get_xaxis_transform(),
+                va="bottom", ha="left", fontsize=7, color=OKABE_ITO[colour], rotation=90,
+                zorder=5)
+
+
 def line_chart(
     chart_id: str,
     title: str,
@@ -96,8 +111,10 @@ def line_chart(
     window_sets: Sequence[WindowSet] = (),
     yfmt: Callable[[float], str] | None = None,
     xmax: float | None = None,
+    marks: Sequence[StackMark] = (),
 ) -> str:
-    """A time series chart (x: seconds since the run started) with shaded fault windows."""
+    """A time series chart (x: seconds since the run started) with shaded fault windows and
+    the stack's crashes and restarts marked."""
     with matplotlib.rc_context(_RC):
         fig, ax = plt.subplots(figsize=(9.0, 2.6))
         for i, s in enumerate(series):
@@ -113,6 +130,7 @@ def line_chart(
             # Headroom so the window labels do not sit on the data.
             ax.set_ylim(0, ymax * 1.35)
         _shade(ax, window_sets)
+        _mark(ax, marks)
         ax.set_title(title, loc="left", fontsize=10, fontweight="bold")
         ax.set_xlabel("seconds since start")
         ax.set_ylabel(ylabel)

@@ -41,6 +41,10 @@ def run_figures(view: RunView) -> list[Figure]:
     if view.timeline is not None:
         wins = [WindowSet(view.windows)]
         x, xmax, note = _x(view), view.duration_s, _step_note(view)
+        shown = {m.kind for m in view.stack_marks}
+        marks_note = "".join(text for kind, text in (
+            ("crash", "; solid line: a process crashed or was killed"),
+            ("restart", "; dashed line: it restarted")) if kind in shown)
         specs = [
             ("rps", "Requests per second", "req/s",
              [Series("all", x, _col(view, "rps")), Series("failed", x, _col(view, "failed_ps"))],
@@ -56,8 +60,10 @@ def run_figures(view: RunView) -> list[Figure]:
              [Series("cost/h", x, _col(view, "cost_per_hour"))], usd),
         ]
         for chart_id, title, ylabel, series, yfmt in specs:
-            svg = charts.line_chart(f"{chart_id}", title, ylabel, series, wins, yfmt, xmax)
-            figures.append(Figure(chart_id, title, f"{title}, {note}; shaded: fault windows.", svg))
+            svg = charts.line_chart(f"{chart_id}", title, ylabel, series, wins, yfmt, xmax,
+                                    view.stack_marks)
+            figures.append(Figure(chart_id, title, f"{title}, {note}; shaded: fault windows"
+                                  f"{marks_note}.", svg))
     if view.histogram is not None:
         svg = charts.histogram_chart("histogram", "Latency histogram", view.histogram)
         figures.append(Figure("histogram", "Latency histogram",

@@ -7,9 +7,10 @@ summary, so all four always agree on the verdict and the numbers.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -17,6 +18,9 @@ from harness.measure import RunData, load_run
 from harness.report import aggregate as agg
 from harness.report.fmt import normalise_verdict
 from harness.report.masking import mask_any, mask_canaries
+
+if TYPE_CHECKING:
+    from harness.slo import SLOReport
 
 # run.json keys shown in their own sections; every other key goes to "configuration".
 _SHOWN_KEYS = {"scenario", "name", "title", "chapter", "description", "profile", "seed",
@@ -103,6 +107,7 @@ class RunView(_Outcome):
     attacks: list[dict[str, Any]]
     unauthorized: list[dict[str, Any]]
     notes: list[str]
+    stack_marks: list[agg.StackMark] = field(default_factory=list)
 
     @property
     def title(self) -> str:
@@ -282,6 +287,11 @@ def build_view(data: RunData, max_buckets: int = agg.MAX_BUCKETS) -> RunView:
         notes.append("No LLM ledger (llm_calls.jsonl): LLM series come from the request records.")
     leak_count, leak_rows = agg.leaks(requests, t0)
     fault_rows = _fault_rows(data.faults, t0)
+    marks = agg.stack_marks(data.stack_events, t0)
+    crashes = sum(m.kind == "crash" for m in marks)
+    if crashes:
+        notes.append(f"{crashes} process crash{'es' if crashes > 1 else ''} or kill"
+                     f"{'s' if crashes > 1 else ''}: see the stack events and the timelines.")
     if any(r.errors for r in fault_rows):
         notes.append("Some faults failed to apply or revert: see the fault table.")
     return RunView(
@@ -310,7 +320,16 @@ def build_view(data: RunData, max_buckets: int = agg.MAX_BUCKETS) -> RunView:
         attacks=agg.attacks(requests),
         unauthorized=agg.unauthorized_tools(data.tool_calls),
         notes=notes,
+        stack_marks=marks,
     )
+
+
+def with_slo(data: RunData, slo: SLOReport | Mapping[str, Any] | None) -> RunData:
+    """`data` with the SLO report the runner evaluated (instead of its slo.json)."""
+    if slo is None:
+        return data
+    as_dict = slo if isinstance(slo, Mapping) else slo.to_dict()
+    return replace(data, slo=dict(as_dict))
 
 
 def load_view(run_dir: str | Path, max_buckets: int = agg.MAX_BUCKETS) -> RunView:

@@ -1,33 +1,33 @@
-"""The recorder's hot path equals the general code: JSON lines as `json` writes them, leaks
-found in bytes as in text, errors read from bytes bodies, the writer's line as the general
-one, geventhttpclient headers read directly as through their `get`."""
+"""The recorder's hot path equals the general code: JSON lines of the record's fields as
+orjson writes them (timestamps with six decimals), leaks found in bytes as in text, errors read
+from bytes bodies, the writer's line as the general one, geventhttpclient headers read
+directly as through their `get`."""
 
 from __future__ import annotations
 
 import json
 import math
+from dataclasses import asdict, astuple
 from pathlib import Path
 
+import orjson
 from geventhttpclient.header import Headers
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from harness.load.headers import read_header_values
 from harness.load.recorder import (
-    _ENCODER,
     HEADERS,
     REQUEST_FIELDS,
     LeakDetector,
     Recorder,
     RequestWriter,
-    build_record,
     error_text,
     header_values,
     request_line,
-    request_values,
-    seconds_json,
+    request_record,
 )
-from harness.measure.run_data import REQUEST_COLUMNS
+from harness.records import REQUEST_COLUMNS, RequestRecord, stamp
 
 fuzz = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 DETECTOR = LeakDetector(
@@ -37,15 +37,21 @@ DETECTOR = LeakDetector(
 CUSTOM = LeakDetector({"acme": ["s3cret-token"], "globex": ["CANARY-globex-beef"]}, ["acme"])
 
 
-def as_json(values: tuple[object, ...]) -> bytes:
-    """What `json` writes for the record, with the timestamps as `seconds_json` writes them."""
-    parts = [
-        _ENCODER.encode(key)
-        + ":"
-        + (seconds_json(v) if key.startswith("ts_") else _ENCODER.encode(v))
-        for key, v in zip(REQUEST_FIELDS, values, strict=True)
-    ]
-    return ("{" + ",".join(parts) + "}\n").encode()
+def finite_or_none(value: object) -> object:
+    """What reading the line back gives: JSON has no NaN or infinity, orjson writes null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def read_back(values: tuple[object, ...]) -> dict[str, object]:
+    """The record `json.loads` should find in the line of `values`."""
+    row = dict(zip(REQUEST_FIELDS, (finite_or_none(v) for v in values), strict=True))
+    for key in ("ts_start", "ts_end"):
+        ts = row[key]
+        if type(ts) is float:
+            row[key] = float(f"{ts:.6f}")
+    return row
 
 
 def test_fields_are_the_contract_order() -> None:
@@ -54,8 +60,9 @@ def test_fields_are_the_contract_order() -> None:
 
 floats = st.floats(allow_nan=True, allow_infinity=True)
 texts = st.text(st.characters(codec="utf-8"), max_size=12)
-anything = st.one_of(st.none(), st.booleans(), st.integers(), floats, texts, st.lists(texts))
-# what request_values returns: the fast path's shape
+int64 = st.integers(-(2**63), 2**63 - 1)
+anything = st.one_of(st.none(), st.booleans(), int64, floats, texts, st.lists(texts))
+# what request_record builds: the fast path's shape
 typical = st.tuples(
     st.floats(0, 4e9), st.floats(0, 4e9), st.floats(0, 1e6).map(lambda x: round(x, 3)),
     st.integers(0, 599), st.booleans(), st.none() | texts, texts, texts, st.none() | texts,
@@ -67,37 +74,43 @@ typical = st.tuples(
 @fuzz
 @given(st.floats(0, 1e10 - 1))
 def test_timestamps_are_seconds_to_the_microsecond(ts: float) -> None:
-    text = seconds_json(ts)
-    whole, _, micros = text.partition(".")
+    text = request_line(RequestRecord(ts, ts, *[None] * 15)).split(b",")[0]  # type: ignore[arg-type]
+    whole, _, micros = text.removeprefix(b'{"ts_start":').partition(b".")
     assert whole.isdigit() and len(micros) == 6 and micros.isdigit()
     # the nearest microsecond, give or take the rounding of ts * 1e6
     assert abs(int(whole) * 1_000_000 + int(micros) - ts * 1e6) <= 0.5 + ts * 1e6 * 2**-52
 
 
-def test_timestamps_out_of_range_are_written_by_json() -> None:
-    for odd in (-1.0, 1e10, math.inf, math.nan, 5, None):
-        assert seconds_json(odd) == _ENCODER.encode(odd)
-    assert seconds_json(1764270000.25) == "1764270000.250000"
-    assert seconds_json(0.0000004) == "0.000000" and seconds_json(0.0000006) == "0.000001"
+def test_timestamps_that_are_not_finite_floats_are_written_by_orjson() -> None:
+    for odd, text in ((-1.0, b"-1.000000"), (math.inf, b"null"), (math.nan, b"null"),
+                      (5, b"5"), (None, b"null")):  # fmt: skip
+        line = request_line(RequestRecord(odd, 1.0, *[None] * 15))  # type: ignore[arg-type]
+        assert line.startswith(b'{"ts_start":' + text + b',"ts_end":1.000000,'), odd
+    assert orjson.dumps([stamp(1764270000.25)]) == b"[1764270000.250000]"
 
 
 @fuzz
 @given(typical)
-def test_line_of_typical_values_is_what_json_writes(values: tuple[object, ...]) -> None:
-    assert request_line(values) == as_json(values)
+def test_line_of_typical_values_reads_back_as_the_record(values: tuple[object, ...]) -> None:
+    line = request_line(RequestRecord(*values))  # type: ignore[arg-type]
+    assert line.endswith(b"}\n") and line.count(b"\n") == 1
+    assert json.loads(line) == read_back(values)
 
 
 @fuzz
 @given(st.tuples(*[anything] * len(REQUEST_FIELDS)))
-def test_line_of_any_values_is_what_json_writes(values: tuple[object, ...]) -> None:
-    assert request_line(values) == as_json(values)
+def test_line_of_any_values_reads_back_as_the_record(values: tuple[object, ...]) -> None:
+    line = request_line(RequestRecord(*values))  # type: ignore[arg-type]
+    assert list(json.loads(line)) == REQUEST_COLUMNS
+    assert json.loads(line) == read_back(values)
 
 
-def test_line_of_odd_numbers_is_what_json_writes() -> None:
-    for odd in (math.nan, math.inf, -math.inf, 2, True, -0.0, 1e300, 5e-324):
-        values = (odd, 1.5, odd, 200, True, None, "é", "t", "r", odd, odd, False, None, None,
-                  None, ["CANARY-acme-1", "\u2028"], 7)  # fmt: skip
-        assert request_line(values) == as_json(values), odd
+def test_line_of_odd_values_is_kept_as_text() -> None:
+    values = (1.0, 1.5, 2**70, 200, True, None, "é", "t", "r", object, None, False, None, None,
+              None, ["CANARY-acme-1", "\u2028"], 7)  # fmt: skip
+    row = json.loads(request_line(RequestRecord(*values)))  # type: ignore[arg-type]
+    assert row["latency_ms"] == str(2**70) and row["llm_calls"] == str(object)
+    assert row["tenant"] == "é" and row["leaked_canaries"] == ["CANARY-acme-1", "\u2028"]
 
 
 @fuzz
@@ -142,26 +155,26 @@ def test_record_from_bytes_equals_record_from_text() -> None:
         task="chat", user=1, headers={"x-request-id": "r", "x-cost-usd": "0.5"},
         detector=DETECTOR, client_request_id="c",
     )  # fmt: skip
-    from_bytes = build_record(reply=body, **common)
-    assert from_bytes == build_record(reply=body.decode(), **common)
+    from_bytes = asdict(request_record(reply=body, **common))
+    assert from_bytes == asdict(request_record(reply=body.decode(), **common))
     assert from_bytes["leaked_canaries"] == ["CANARY-globex-000000000002"]
 
 
-def test_write_values_puts_each_line_on_disk_at_once(tmp_path: Path) -> None:
+def test_write_record_puts_each_line_on_disk_at_once(tmp_path: Path) -> None:
     path = tmp_path / "requests.jsonl"
     recorder = Recorder(path)
     try:
         for i, status in enumerate((200, 503, 0)):
-            values = request_values(
+            record = request_record(
                 ts_start=100.0 + i, ts_end=100.25 + i, latency_ms=250.0, status=status,
                 error=error_text(status, None, b'{"error": {"type": "x"}}'), tenant="acme",
                 task="chat", user=i, headers={"x-llm-calls": "2"} if status else None,
                 reply=b"CANARY-globex-000000000002" if status else None, detector=DETECTOR,
                 client_request_id=f"c{i}",
             )  # fmt: skip
-            recorder.write_values(values)
+            recorder.write_record(record)
             lines = path.read_bytes().splitlines(keepends=True)
-            assert len(lines) == i + 1 and lines[-1] == as_json(values)
+            assert len(lines) == i + 1 and json.loads(lines[-1]) == read_back(astuple(record))
             assert list(json.loads(lines[-1])) == REQUEST_COLUMNS
         assert recorder.count == 3
     finally:
@@ -225,18 +238,18 @@ def test_writer_line_is_the_general_line(
         ts_start, latency_ms, status, exception, tenant, task, 7, headers, reply, attack_id,
         category, "mine",
     )  # fmt: skip
-    values = request_values(
+    record = request_record(
         ts_start=ts_start, ts_end=ts_start + latency_ms / 1000.0, latency_ms=latency_ms,
         status=status, error=error_text(status, exception, reply), tenant=tenant, task=task,
         user=7, headers=headers, reply=reply,
         detector=detector, attack_id=attack_id, attack_category=category,
         client_request_id="mine",
     )  # fmt: skip
-    assert lines.lines == [request_line(values)]
-    assert leaked == values[REQUEST_FIELDS.index("leaked_canaries")]
+    assert lines.lines == [request_line(record)]
+    assert leaked == record.leaked_canaries
 
 
-def test_writer_reports_leaks_and_fails_over_to_json_for_odd_values() -> None:
+def test_writer_reports_leaks_and_writes_numbers_json_lacks_as_null() -> None:
     lines = _Lines()
     writer = RequestWriter(lines, DETECTOR)  # type: ignore[arg-type]
     body = b'{"reply": "CANARY-globex-000000000002"}'
@@ -244,8 +257,7 @@ def test_writer_reports_leaks_and_fails_over_to_json_for_odd_values() -> None:
     args = (1.0, 2.0, 200, None, "acme", "chat", 1, headers, body, None, None, "c")
     assert writer.write(*args) == ["CANARY-globex-000000000002"]
     row = json.loads(lines.lines[0])
-    assert row["cost_usd"] != row["cost_usd"]  # NaN, as json writes it
-    assert b'"cost_usd":NaN' in lines.lines[0]
+    assert row["cost_usd"] is None and b'"cost_usd":null' in lines.lines[0]  # not a price
     assert row["leaked_canaries"] == ["CANARY-globex-000000000002"]
     assert writer.write(*args[:8], b"no canary here", *args[9:]) == []
 

@@ -75,7 +75,7 @@ def test_no_response_record() -> None:
         client_request_id="mine",
     )  # fmt: skip
     assert record["ok"] is False and record["status"] == 0
-    assert record["error"] == "ConnectionRefusedError: refused"
+    assert record["error"] == "ConnectionRefused"
     assert record["request_id"] == "mine"
     assert record["llm_calls"] is None and record["cost_usd"] is None and record["model"] is None
     assert record["degraded"] is False
@@ -101,3 +101,22 @@ def test_each_record_is_on_disk_before_close(tmp_path: Path) -> None:
     with Recorder(path) as again:  # appends
         again.write({"user": 3})
     assert len(path.read_text().splitlines()) == 4
+
+
+def test_client_errors_read_as_a_person_would_write_them() -> None:
+    from harness.load.recorder import InFlightAtEnd
+    from harness.records import CLIENT_ERRORS
+
+    wrapped = ValueError("URL http://x: 0, original=timed out")
+    wrapped.original = TimeoutError("timed out")  # type: ignore[attr-defined]
+    reset = OSError("connection closed.")
+    reset.__context__ = ConnectionResetError(104, "Connection reset by peer")
+    cases = {
+        "Timeout": wrapped, "ConnectionRefused": ConnectionRefusedError(111, "refused"),
+        "ConnectionReset": reset, "ConnectionClosed": BrokenPipeError(32, "Broken pipe"),
+        "InFlightAtEnd": InFlightAtEnd(),
+    }  # fmt: skip
+    for word, exc in cases.items():
+        assert error_text(0, exc, None) == word and word in CLIENT_ERRORS
+    assert error_text(0, KeyError("odd"), None) == "ClientError: KeyError: 'odd'"
+    assert error_text(0, None, None) == "NoResponse"

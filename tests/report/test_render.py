@@ -144,3 +144,33 @@ def test_requests_in_flight_at_the_end_are_a_note_not_failures(tmp_path: Path) -
     assert "2 requests were still in flight when the load stopped" in html
     assert "waited 5.0 s" in html
     assert IN_FLIGHT_ERROR not in html  # not among the errors
+
+
+def test_crashes_and_restarts_are_on_the_timeline(run_copy) -> None:
+    from harness.records import StackEventLog
+
+    run_dir = run_copy("hardened")
+    t0 = json.loads((run_dir / "run.json").read_text())["started"]
+    log = StackEventLog(run_dir)
+    log({"ts": t0 + 10.0, "event": "killed", "process": "agent"})
+    log({"ts": t0 + 10.1, "event": "exited", "process": "agent", "code": -9})
+    log({"ts": t0 + 11.5, "event": "restarted", "process": "agent"})
+    log.close()
+    html = _html(run_dir)
+    assert "Stack events" in html and "exit code -9" in html
+    assert "solid line: a process crashed or was killed" in html
+    assert html.count("agent restarted") >= 5  # labelled on every timeline
+    assert "2 process crashes or kills" in html
+
+
+def test_the_runner_hands_over_its_data_and_slo_report(run_copy) -> None:
+    from harness.measure import load_run
+    from harness.slo import evaluate
+
+    run_dir = run_copy("naive")
+    data = load_run(run_dir)
+    (run_dir / "slo.json").unlink()  # not read back: the report comes from what is handed
+    report = evaluate({"availability": ">= 99.9%"}, data)
+    html = render_run(run_dir, data=data, slo=report).read_text(encoding="utf-8")
+    assert 'data-slo="availability"' in html and 'data-slo="leaks"' not in html
+    assert "no slo.json" not in html.lower()
