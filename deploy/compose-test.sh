@@ -16,7 +16,7 @@
 #
 # Environment (all optional):
 #   COMPOSE_WORK=/work/docker           images, build cache, wheelhouse, logs, reports (never in the repo)
-#   COMPOSE_TIME_SCALE=0.5              --time-scale of the scenario runs
+#   COMPOSE_TIME_SCALE=1                --time-scale of the scenario runs
 #   COMPOSE_SCENARIOS="scenarios/pod-crash.yaml scenarios/bad-deploy.yaml scenarios/the-47k-bill.yaml"
 #   HARNESS_PYTHON=<repo>/.venv/bin/python   the host's Python with the harness installed
 #   HARNESS_TOXIPROXY_SERVER=PATH       toxiproxy-server (toxiproxy-cli beside it), when not in
@@ -26,7 +26,7 @@ set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 WORK=${COMPOSE_WORK:-/work/docker}
-TIME_SCALE=${COMPOSE_TIME_SCALE:-0.5}
+TIME_SCALE=${COMPOSE_TIME_SCALE:-1}
 SCENARIOS=${COMPOSE_SCENARIOS:-scenarios/pod-crash.yaml scenarios/bad-deploy.yaml scenarios/the-47k-bill.yaml}
 PY=${HARNESS_PYTHON:-$REPO/.venv/bin/python}
 PROJECT=agent-chaos
