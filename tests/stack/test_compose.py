@@ -459,3 +459,28 @@ def test_a_deploy_keeps_the_replaced_agents_log(fake_docker: Path, engine, clien
     assert [c["argv"][-6:] for c in calls] == [
         ["up", "-d", "--no-deps", "--force-recreate", "--wait", "agent"]] * 2
     assert [c["env"]["AGENT_FLAGS"] for c in calls] == ["--set fail_rate=0.5", ""]
+
+
+def test_the_runner_opens_it_by_name_from_its_stack_config(tmp_path: Path) -> None:
+    from harness.errors import UsageError
+    from harness.stack.base import Stack, StackConfig, open_stack
+    from harness.targets.own import CommandTarget
+    from harness.targets.reference import ReferenceTarget
+
+    (tmp_path / "ci.yml").write_text("services: {}\n")
+    target = ReferenceTarget("naive", {"fail_rate": 0.1}, seed=3)
+    config = StackConfig(run_dir=tmp_path, target=target, seed=3,
+                         options={"compose_files": ["ci.yml"], "compose_dir": tmp_path})
+    stack = open_stack("compose", config)
+    assert isinstance(stack, Stack) and isinstance(stack, ComposeStack)
+    assert stack.compose_files == [(tmp_path / "ci.yml").resolve()]
+    assert stack._env()["AGENT_PROFILE"] == "naive"
+    assert stack._env()["AGENT_FLAGS"] == "--set fail_rate=0.1"
+    assert stack._env()["SEED"] == "3"
+    assert stack.endpoints.agent == "http://127.0.0.1:18000"
+    assert stack.running.profile == "naive" and stack.running.flags == {"fail_rate": 0.1}
+    stack.agent_overrides = {"fail_rate": 0.5}  # what a deploy fault leaves
+    assert stack.running.flags == {"fail_rate": 0.5}
+    own = StackConfig(run_dir=tmp_path, target=CommandTarget(command="x", known_tenants={}))
+    with pytest.raises(UsageError, match="reference agent image"):
+        open_stack("compose", own)
