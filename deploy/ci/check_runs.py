@@ -48,8 +48,9 @@ def check(run_dir: Path) -> tuple[str, list[str]]:
     if absent:
         problems.append(f"{where}: no container log for {', '.join(absent)}")
     stack = run.get("stack") or {}
-    if not str(run.get("tools_store", "")).startswith("postgresql"):
-        problems.append(f"{where}: run.json tools_store is {run.get('tools_store')!r}")
+    store = stack.get("tools_store") or run.get("tools_store")
+    if not str(store).startswith("postgresql"):
+        problems.append(f"{where}: run.json stack.tools_store is {store!r}")
     services = stack.get("services") or {}
     no_id = [s for s, image in services.items() if not str(image.get("image_id", "")).startswith(
         "sha256:")]
