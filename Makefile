@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint unit bench clean
+.PHONY: demo test lint unit bench clean compose-test
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,6 +25,10 @@ lint: $(STAMP)
 test: $(STAMP) lint
 	$(BIN)/pytest -p no:cacheprovider -n 2 --timeout 300 tests
 	$(BIN)/pytest -p no:cacheprovider --timeout 600 scenarios/ --harness-time-scale 0.25 --harness-out reports/ci
+
+# The compose stack for real, without an image registry (as root; see docs/compose.md).
+compose-test: $(STAMP)
+	HARNESS_PYTHON=$(abspath $(BIN))/python bash deploy/compose-test.sh
 
 bench: $(STAMP)
 	for f in bench/*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done

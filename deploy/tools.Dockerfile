@@ -1,10 +1,23 @@
 # The MCP tool server over the tenant store (PostgreSQL with row-level security in compose).
-FROM python:3.11.9-slim-bookworm
+ARG BASE_IMAGE=python:3.11.9-slim-bookworm
+# Where no package index is reachable, WHEELHOUSE_IMAGE is an image with wheels in /wheels and
+# PIP_OPTIONS="--no-index --find-links /wheelhouse/wheels" (deploy/compose-test.sh does that).
+ARG WHEELHOUSE_IMAGE=scratch
+FROM ${WHEELHOUSE_IMAGE} AS wheelhouse
+FROM ${BASE_IMAGE}
+ARG PIP_OPTIONS=""
 WORKDIR /app
-COPY pyproject.toml README.md ./
+# The three images share these layers (same lines, same order): the dependencies are installed
+# once, before the source, so a code change reinstalls only the project itself.
+COPY pyproject.toml deploy/requirements.py ./
+RUN --mount=type=bind,from=wheelhouse,target=/wheelhouse \
+    python requirements.py pyproject.toml postgres > requirements.txt \
+ && pip install --no-cache-dir $PIP_OPTIONS -r requirements.txt
+COPY README.md ./
 COPY harness ./harness
 COPY reference_agent ./reference_agent
-RUN pip install --no-cache-dir '.[postgres]' && mkdir -p /data && chown nobody /data
+RUN --mount=type=bind,from=wheelhouse,target=/wheelhouse \
+    pip install --no-cache-dir --no-deps $PIP_OPTIONS . && mkdir -p /data && chown nobody /data
 USER nobody
 ENV TOOLS_STORE=sqlite:// SEED=1
 HEALTHCHECK --interval=5s --timeout=3s --start-period=30s --retries=6 \

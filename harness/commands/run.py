@@ -47,6 +47,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--stack", choices=["local", "compose"], default="local",
                         help="local: embedded processes on 127.0.0.1 (default); compose: "
                              "docker-compose.yml with the real Toxiproxy (needs Docker)")
+    parser.add_argument("--compose-file", type=Path, action="append", default=[],
+                        metavar="FILE", dest="compose_files",
+                        help="with --stack compose: a compose file (repeat for overrides; "
+                             "default: HARNESS_COMPOSE_FILE, COMPOSE_FILE, or the project "
+                             "directory's docker-compose.yml)")
+    parser.add_argument("--compose-dir", type=Path, default=None, metavar="DIR",
+                        help="with --stack compose: the project directory (default: the "
+                             "first compose file's)")
     parser.add_argument("--prometheus", action=argparse.BooleanOptionalAction, default=None,
                         help="run a real Prometheus with the SLO alert rules beside the stack "
                              "(default: when a `prometheus` binary is on PATH)")
@@ -82,7 +90,9 @@ def main(args: argparse.Namespace) -> int:
                          strict=args.strict, workers=args.workers, progress=not args.quiet,
                          render=not args.no_report, use_expect=not args.no_expect,
                          prometheus=args.prometheus, stack=args.stack,
-                         tools_store=args.tools_store)
+                         tools_store=args.tools_store,
+                         stack_options={"compose_files": args.compose_files,
+                                        "compose_dir": args.compose_dir})
     console = Console(stderr=True)
     if args.ablate:
         return _ablate(scenarios, options, args, console)

@@ -10,13 +10,28 @@ from typing import Any
 import pytest
 import yaml
 
-from harness.stack.compose import COMPOSE_PORTS, POD_PROXIES, SERVICES
+from harness.stack.compose import (
+    COMPOSE_PORTS,
+    EVIDENCE,
+    POD_PROXIES,
+    PROMETHEUS_PRODUCTION,
+    PROMETHEUS_SHORT,
+    SERVICES,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 SERVICES_CFG: dict[str, dict[str, Any]] = COMPOSE["services"]
 # The pause container has no shell to probe with; workers serve nothing (the master checks them).
 NO_HEALTHCHECK = {"pod", "worker"}
+# `${VAR:-default}`: an upstream image that a variable may replace.
+OVERRIDABLE = re.compile(r"^\$\{(?P<var>[A-Z_]+):-(?P<default>[^}]+)\}$")
+OUR_IMAGES = re.compile(r"^agent-chaos/")
+
+
+def _default(value: str) -> str:
+    match = OVERRIDABLE.match(value)
+    return match.group("default") if match else value
 
 
 def _published(service: dict[str, Any]) -> list[tuple[str, int, int]]:
@@ -90,25 +105,136 @@ def test_images_are_pinned() -> None:
     for name, service in SERVICES_CFG.items():
         image = service.get("image")
         assert image, f"{name} has no image name"
+        image = _default(image)
         tag = image.rsplit(":", 1)[1] if ":" in image.split("/")[-1] else None
         assert tag and tag != "latest" and re.search(r"\d", tag), f"{name}: {image}"
 
 
-def test_built_services_use_dockerfiles_with_a_healthcheck() -> None:
+def test_every_upstream_image_can_be_replaced_by_a_variable() -> None:
+    """Where no registry is reachable, local images stand in (deploy/compose-test.sh)."""
+    variables = {}
+    for name, service in SERVICES_CFG.items():
+        image = service["image"]
+        if OUR_IMAGES.match(image):
+            continue
+        match = OVERRIDABLE.match(image)
+        assert match, f"{name}: {image} has no ${{VARIABLE:-...}} override"
+        variables[name] = match.group("var")
+    assert variables == {"pod": "POD_IMAGE", "toxiproxy": "TOXIPROXY_IMAGE",
+                         "postgres": "POSTGRES_IMAGE", "prometheus": "PROMETHEUS_IMAGE",
+                         "grafana": "GRAFANA_IMAGE"}
+    script = (ROOT / "deploy" / "compose-test.sh").read_text()
+    for var in set(variables.values()) - {"GRAFANA_IMAGE"}:
+        assert f"{var}=" in script, f"deploy/compose-test.sh does not set {var}"
+
+
+def test_built_services_take_the_base_image_as_a_build_argument() -> None:
     built = {n: s for n, s in SERVICES_CFG.items() if "build" in s}
     assert set(built) == {"fake-llm", "fake-llm-eu", "tools", "agent"}
     for name, service in built.items():
         text = (ROOT / service["build"]["dockerfile"]).read_text()
         assert "HEALTHCHECK" in text, name
-        base = re.search(r"^FROM (\S+)", text, re.MULTILINE)
-        assert base and ":" in base.group(1) and not base.group(1).endswith(":latest")
         assert "127.0.0.1" in text  # our servers bind loopback inside the pod
+        default = re.search(r"^ARG BASE_IMAGE=(\S+)$", text, re.MULTILINE)
+        assert default and ":" in default.group(1), name
+        assert not default.group(1).endswith(":latest"), name
+        assert re.search(r"^FROM \$\{BASE_IMAGE\}$", text, re.MULTILINE), name
+        args = service["build"]["args"]
+        assert _default(args["BASE_IMAGE"]) == default.group(1), name
+        assert _default(args["WHEELHOUSE_IMAGE"]) == "scratch"  # default: PyPI, no wheelhouse
+
+
+def test_the_images_share_their_dependency_layers() -> None:
+    """Same lines up to the project's own install: the dependencies are built once."""
+    prefixes = set()
+    for name in ("agent", "fake-llm", "tools"):
+        lines = [line for line in (ROOT / "deploy" / f"{name}.Dockerfile").read_text()
+                 .splitlines() if line and not line.startswith("#")]
+        prefixes.add(tuple(lines[:lines.index("COPY README.md ./")]))
+    assert len(prefixes) == 1
+
+
+def test_bind_mounts_use_the_long_syntax() -> None:
+    """`docker compose config --no-interpolate` cannot split a short spec holding ${...:-...}."""
+    for name, service in SERVICES_CFG.items():
+        for volume in service.get("volumes", []):
+            assert isinstance(volume, dict), f"{name}: short volume syntax {volume!r}"
+            if volume["type"] == "bind":
+                assert (ROOT / volume["source"]).exists(), f"{name}: {volume['source']}"
+                assert volume.get("read_only") is True, f"{name}: {volume['source']}"
 
 
 def test_tool_server_uses_the_postgres_rls_store() -> None:
     assert SERVICES_CFG["tools"]["environment"]["TOOLS_STORE"].startswith("postgresql://tools")
     init = SERVICES_CFG["postgres"]["volumes"][0]
-    assert init.startswith("./deploy/postgres/init:/docker-entrypoint-initdb.d")
+    assert init["source"] == "./deploy/postgres/init"
+    assert init["target"] == "/docker-entrypoint-initdb.d"
+
+
+def test_the_evidence_files_are_the_ones_the_containers_write() -> None:
+    """collect_evidence copies these from /data; the Dockerfiles' commands write them there."""
+    commands = " ".join((ROOT / "deploy" / f).read_text() for f in
+                        ("fake-llm.Dockerfile", "tools.Dockerfile"))
+    assert "--ledger /data/llm_calls.$LLM_REGION.jsonl" in commands
+    assert "--log /data/tool_calls.jsonl" in commands
+    regions = {SERVICES_CFG[SERVICES[n]]["environment"].get("LLM_REGION") for n, _ in EVIDENCE}
+    assert {f"llm_calls.{r}.jsonl" for r in regions if r} == {
+        f for _, f in EVIDENCE if f.startswith("llm_calls")}
+    for name, _ in EVIDENCE:
+        assert {"type": "volume", "source": "run-data", "target": "/data"} in (
+            SERVICES_CFG[SERVICES[name]]["volumes"])
+
+
+def test_prometheus_config_is_selectable_for_short_runs() -> None:
+    command = " ".join(SERVICES_CFG["prometheus"]["command"])
+    assert "--config.file=/etc/prometheus/${PROMETHEUS_CONFIG:-prometheus.yml}" in command
+    assert "--query.lookback-delta=${PROMETHEUS_LOOKBACK:-5m}" in command
+    assert PROMETHEUS_PRODUCTION == {"PROMETHEUS_CONFIG": "prometheus.yml",
+                                     "PROMETHEUS_LOOKBACK": "5m"}
+    prom = ROOT / "deploy" / "prometheus"
+    for choice, rules, interval in ((PROMETHEUS_PRODUCTION, "rules", "15s"),
+                                    (PROMETHEUS_SHORT, "short", "1s")):
+        config = yaml.safe_load((prom / choice["PROMETHEUS_CONFIG"]).read_text())
+        assert config["global"]["scrape_interval"] == interval
+        assert config["rule_files"] == [f"/etc/prometheus/{rules}/*.yml"]
+        assert list((prom / rules).glob("*.yml"))
+
+
+def test_grafana_sits_behind_a_profile() -> None:
+    assert SERVICES_CFG["grafana"]["profiles"] == ["grafana"]
+    assert all("profiles" not in s for n, s in SERVICES_CFG.items()
+               if n not in ("grafana", "master", "worker"))
+
+
+def test_the_locust_master_serves_its_published_web_ui() -> None:
+    command = SERVICES_CFG["master"]["command"]
+    assert "--headless" not in command and "--autostart" in command
+    assert COMPOSE_PORTS["locust"] in {host for _, host, _ in _published(SERVICES_CFG["pod"])}
+
+
+def test_the_build_context_leaves_out_everything_the_images_do_not_copy(tmp_path: Path) -> None:
+    """.dockerignore, read by the docker SDK's own matcher on a tree shaped like a checkout."""
+    from docker.utils import exclude_paths
+
+    patterns = [p for p in (ROOT / ".dockerignore").read_text().splitlines()
+                if p.strip() and not p.startswith("#")]
+    for path in ("pyproject.toml", "README.md", "deploy/requirements.py", "harness/cli.py",
+                 "reference_agent/agent.py", ".venv/lib/big.so", ".git/HEAD", "reports/x.json",
+                 "tests/test_x.py", "harness/__pycache__/cli.cpython-311.pyc",
+                 "deploy/agent.Dockerfile"):
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_text("x")
+    sent = set(exclude_paths(str(tmp_path), patterns))
+    files = {p for p in sent if (tmp_path / p).is_file()}
+    assert files == {"pyproject.toml", "README.md", "deploy/requirements.py", "harness/cli.py",
+                     "reference_agent/agent.py"}
+    copied = set()
+    for name in ("agent", "fake-llm", "tools"):
+        text = (ROOT / "deploy" / f"{name}.Dockerfile").read_text()
+        for sources in re.findall(r"^COPY (.+) \S+$", text, re.MULTILINE):
+            copied |= set(sources.split())
+    assert copied == {"pyproject.toml", "deploy/requirements.py", "README.md", "harness",
+                      "reference_agent"}
 
 
 def test_locust_scales_with_workers_pointing_at_the_master() -> None:
