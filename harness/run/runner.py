@@ -9,7 +9,6 @@ dependency that dies mid-run ends the run as a rig failure (exit 3, no verdict).
 from __future__ import annotations
 
 import errno
-import json
 import shlex
 import shutil
 import sys
@@ -32,6 +31,7 @@ from harness.faults.scheduler import FaultScheduler
 from harness.load.config import AttackConfig, LoadConfig
 from harness.load.runner import LoadRunner
 from harness.measure import load_run
+from harness.records import StackEventLog
 from harness.run.progress import Progress
 from harness.run.signals import unwind_on_signals
 from harness.run.state import RunRecord, RunState
@@ -236,13 +236,8 @@ def _load_config(scenario: Scenario, target: Target, stack: Stack, run_dir: Path
 def _drive(scenario: Scenario, run_dir: Path, stack: Stack, load_config: LoadConfig,
            options: RunOptions, record: RunRecord) -> None:
     """Load and faults for `scenario.duration`; both always stop, faults reverted first."""
-    stack_events = run_dir / "stack_events.jsonl"
-
-    def record_stack_event(event: dict[str, Any]) -> None:
-        with stack_events.open("a", encoding="utf-8") as fh:
-            fh.write(json.dumps(event) + "\n")
-
-    stack.hub.add_listener(record_stack_event)
+    stack_events = StackEventLog(run_dir)
+    stack.hub.add_listener(stack_events)
     endpoints = stack.endpoints
     ctx = FaultContext(toxiproxy_url=endpoints.toxiproxy, llm_control=dict(endpoints.llm),
                        tools_url=endpoints.tools, processes=stack)
@@ -277,6 +272,7 @@ def _drive(scenario: Scenario, run_dir: Path, stack: Stack, load_config: LoadCon
         load.stop()
         record.update(load_ended=time.time())
         stack.collect_evidence(start=record.info.get("load_started") or record.info["started"])
+        stack_events.close()
 
 
 class DiskWatch:
@@ -340,7 +336,7 @@ def _conclude(scenario: Scenario, profile: str, run_dir: Path, record: RunRecord
     if options.render:
         from harness.report import render_run
 
-        result.report_html = render_run(run_dir)
+        result.report_html = render_run(run_dir, data=data, slo=report)
     return result
 
 
