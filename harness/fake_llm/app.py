@@ -29,7 +29,7 @@ from harness.fake_llm.messages import StreamPlan, message_json, parse_json, vali
 from harness.fake_llm.model import Conversation, Model, Reply
 from harness.fake_llm.pricing import ModelInfo, cost_usd
 from harness.fake_llm.ratelimit import RateLimiter
-from harness.fake_llm.sse import SSE_HEADERS, count_text_chunks, event
+from harness.fake_llm.sse import SSE_HEADERS, event
 from harness.fake_llm.tokens import InputUsage, PromptCache, segments
 
 MAX_BODY_BYTES = 32 * 1024 * 1024  # the real API's limit for /v1/messages
@@ -90,11 +90,12 @@ class FakeLLMApp:
         max_body_bytes: int = MAX_BODY_BYTES,
         rate_limit_requests: int | None = None,
         rate_limit_tokens: int | None = None,
+        behaviour: dict[str, Any] | None = None,
     ) -> None:
         self.region = region
         self.api_key = api_key
         self.max_body_bytes = max_body_bytes
-        self.behaviour = BehaviourState(seed)
+        self.behaviour = BehaviourState(seed, behaviour)
         self.ids = IdSource(seed)
         self.model = Model(seed, self.ids)
         self.cache = PromptCache()
@@ -235,6 +236,7 @@ class FakeLLMApp:
             call.model = body.get("model") if isinstance(body.get("model"), str) else None
             call.stream = bool(body.get("stream"))
             call.info = validate(body)
+            conv = Conversation.from_body(body, call.info.id)
             decision = drawn or self.behaviour.decide(
                 stream=call.stream, tools=bool(body.get("tools"))
             )
@@ -245,7 +247,7 @@ class FakeLLMApp:
                 raise APIError(429, retry_after=math.ceil(wait))
             call.usage = self.cache.apply(call.info.id, segs, call.info.min_cacheable)
             behaviour = self.behaviour.current
-            reply = self.model.reply(Conversation.from_body(body), behaviour, decision)
+            reply = self.model.reply(conv, behaviour, decision)
             self.limiter.record_output(reply.output_tokens)
             call.stop_reason, call.tool_calls = reply.stop_reason, reply.tool_calls
             call.output_tokens = reply.output_tokens
@@ -321,7 +323,7 @@ class FakeLLMApp:
             output_tokens=reply.output_tokens,
             stop_reason=reply.stop_reason,
             tool_calls=reply.tool_calls,
-            text_chunks=sum(count_text_chunks(b.get("text", "")) for b in reply.content),
+            text_chunks=reply.timed_chunks,
             cost_usd=self._cost(call),
             parts=split_around(payload, [msg_id, *tool_ids]),
             row=RowTemplate(self._row(call)),
@@ -342,8 +344,7 @@ class FakeLLMApp:
 
     async def _delay(self, ttft_ms: float, token_ms: float, reply: Reply) -> None:
         """Non-streaming replies take as long as their stream would (without blocking the loop)."""
-        chunks = sum(count_text_chunks(b.get("text", "")) for b in reply.content)
-        total = ttft_ms + token_ms * chunks
+        total = ttft_ms + token_ms * reply.timed_chunks
         if total > 0:
             await asyncio.sleep(total / 1000.0)
 

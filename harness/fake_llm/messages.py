@@ -9,6 +9,7 @@ from harness.fake_llm.errors import APIError, invalid
 from harness.fake_llm.model import Reply
 from harness.fake_llm.pricing import ModelInfo, resolve
 from harness.fake_llm.sse import event, json_chunks, text_chunks
+from harness.fake_llm.stream_blocks import STREAMED_ELSEWHERE, block_deltas
 from harness.fake_llm.tokens import InputUsage, block_tokens
 
 ROLES = ("user", "assistant")
@@ -91,9 +92,16 @@ def message_json(msg_id: str, model: str, reply: Reply, usage: InputUsage) -> di
         "model": model,
         "content": reply.content,
         "stop_reason": reply.stop_reason,
-        "stop_sequence": None,
-        "usage": usage_dict(usage, reply.output_tokens),
+        "stop_sequence": reply.stop_sequence,
+        "usage": _with_server_tools(usage_dict(usage, reply.output_tokens), reply),
     }
+
+
+def _with_server_tools(usage: dict[str, Any], reply: Reply) -> dict[str, Any]:
+    if reply.web_searches:
+        usage["server_tool_use"] = {"web_search_requests": reply.web_searches,
+                                    "web_fetch_requests": 0}
+    return usage
 
 
 class StreamPlan:
@@ -117,7 +125,10 @@ class StreamPlan:
                     "message_delta",
                     {
                         "type": "message_delta",
-                        "delta": {"stop_reason": reply.stop_reason, "stop_sequence": None},
+                        "delta": {
+                            "stop_reason": reply.stop_reason,
+                            "stop_sequence": reply.stop_sequence,
+                        },
                         "usage": {
                             "input_tokens": usage.input_tokens,
                             "cache_creation_input_tokens": usage.cache_creation,
@@ -134,7 +145,11 @@ class StreamPlan:
 
     def _block(self, index: int, block: dict[str, Any], raw_json: str | None) -> None:
         add = self.events.append
-        if block["type"] == "text":
+        if block["type"] in STREAMED_ELSEWHERE:
+            add((_start(index, STREAMED_ELSEWHERE[block["type"]](block)), 0, False))
+            self._ping_after_first_start()
+            self.events.extend(block_deltas(index, block))
+        elif block["type"] == "text":
             add((_start(index, {"type": "text", "text": ""}), 0, False))
             self._ping_after_first_start()
             for piece in text_chunks(block["text"]):
