@@ -14,6 +14,7 @@ import copy
 import hashlib
 import json
 import random
+import re
 import threading
 from functools import lru_cache
 from typing import Any
@@ -59,6 +60,27 @@ def schema_error(schema: Any) -> str | None:
     return None
 
 
+_DESCRIBED = re.compile(
+    r"\b(minimum|maximum|exclusiveMinimum|exclusiveMaximum|minLength|maxLength|maxItems|"
+    r"multipleOf)\s*:\s*(-?\d+(?:\.\d+)?)"
+)
+
+
+def with_described_constraints(schema: Any) -> Any:
+    """`schema` with the numeric constraints the SDK's `transform_schema` moved into
+    descriptions (`{maximum: 9, minimum: 1}`) put back, as a model reading them would obey."""
+    if isinstance(schema, list):
+        return [with_described_constraints(s) for s in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {k: with_described_constraints(v) for k, v in schema.items()}
+    description = schema.get("description")
+    if isinstance(description, str) and "{" in description:
+        for key, number in _DESCRIBED.findall(description):
+            out.setdefault(key, float(number) if "." in number else int(number))
+    return out
+
+
 def _seeded_generate(schema: dict[str, Any], seed_text: str) -> Any:
     digest = int.from_bytes(hashlib.blake2b(seed_text.encode(), digest_size=8).digest(), "big")
     rngs = (random, faker.generator.random, rstr._default_instance._random)
@@ -76,8 +98,8 @@ def _seeded_generate(schema: dict[str, Any], seed_text: str) -> Any:
 
 @lru_cache(maxsize=4096)
 def _generated(canonical: str, seed_text: str) -> str:
-    schema = json.loads(canonical)
-    check = _validator(canonical)
+    schema = with_described_constraints(json.loads(canonical))
+    check = validator(schema)
     for attempt in range(_ATTEMPTS):
         try:
             value = _seeded_generate(schema, f"{seed_text}:{attempt}")
@@ -124,6 +146,7 @@ def conform(
     if not isinstance(base, dict):
         return base
     out = dict(base)
+    strict = with_described_constraints(schema)
     for name, value in preferred.items():
         sub = props.get(name)
         if sub is None and schema.get("additionalProperties") is False:
@@ -132,7 +155,7 @@ def conform(
         if fitted is None:
             continue
         trial = {**out, name: fitted}
-        if is_valid(schema, trial):
+        if is_valid(strict, trial):
             out = trial
     return out
 
