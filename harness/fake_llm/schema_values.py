@@ -116,10 +116,9 @@ def generate(schema: dict[str, Any], seed: int, key: str) -> Any:
     return json.loads(_generated(_canonical(schema), f"{seed}:{key}"))
 
 
-def coerced(subschema: dict[str, Any], value: Any) -> Any | None:
-    """`value` (as read from the conversation) in a form `subschema` accepts, or None: numbers
-    read as text become numbers, a single value becomes a one-item list."""
-    check = validator(subschema)
+def coerced(check: jsonschema.protocols.Validator, value: Any) -> Any | None:
+    """`value` (as read from the conversation) in a form the validator's schema accepts, or
+    None: numbers read as text become numbers, a single value becomes a one-item list."""
     candidates = [value]
     if isinstance(value, str):
         for cast in (int, float):
@@ -139,25 +138,31 @@ def coerced(subschema: dict[str, Any], value: Any) -> Any | None:
 def conform(
     schema: dict[str, Any], preferred: dict[str, Any], seed: int, key: str
 ) -> dict[str, Any]:
-    """An object valid against `schema` that takes each preferred property value the schema
-    accepts (after `coerced`), the rest generated. Raises ValueError if none can be made."""
-    props = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
-    base = generate(schema, seed, key)
-    if not isinstance(base, dict):
+    """An object valid against `schema` that takes each preferred property value it accepts
+    (coerce them first: `coerced`), the rest generated. Raises ValueError if none can be made."""
+    canonical = _canonical(schema)
+    base = json.loads(_generated(canonical, f"{seed}:{key}"))
+    if not isinstance(base, dict) or not preferred:
         return base
     out = dict(base)
-    strict = with_described_constraints(schema)
+    strict = _strict(canonical)
     for name, value in preferred.items():
-        sub = props.get(name)
-        if sub is None and schema.get("additionalProperties") is False:
-            continue
-        fitted = coerced(sub, value) if isinstance(sub, dict) else value
-        if fitted is None:
-            continue
-        trial = {**out, name: fitted}
-        if is_valid(strict, trial):
+        trial = {**out, name: value}
+        if strict.is_valid(trial):
             out = trial
     return out
 
 
-__all__ = ["coerced", "conform", "generate", "is_valid", "schema_error", "validator"]
+@lru_cache(maxsize=1024)
+def _strict(canonical: str) -> jsonschema.protocols.Validator:
+    return validator(with_described_constraints(json.loads(canonical)))
+
+
+def strict_validator(schema: dict[str, Any]) -> jsonschema.protocols.Validator:
+    """The validator of `schema` with its described constraints restored."""
+    return _strict(_canonical(schema))
+
+
+__all__ = [
+    "coerced", "conform", "generate", "is_valid", "schema_error", "strict_validator", "validator"
+]

@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+import jsonschema
+
 from harness.fake_llm.mentions import Mentions, mentions, stem, words
-from harness.fake_llm.schema_values import coerced, conform
+from harness.fake_llm.schema_values import coerced, conform, strict_validator
 
 FREE_TEXT = frozenset({"query", "q", "text", "question", "search", "prompt", "message", "topic",
                        "keyword", "term", "input", "request", "content", "body"})
@@ -35,6 +37,7 @@ class Param:
     schema: dict[str, Any]
     words: frozenset[str]
     required: bool
+    check: jsonschema.protocols.Validator
 
     @property
     def identifier(self) -> bool:
@@ -54,6 +57,8 @@ class Profile:
     params: tuple[Param, ...]
     description: str
     server: str | None  # the server tool type ("web_search_20250305"), else None
+    # found_values per text: the planner asks several times for the same text
+    found: dict[str, dict[str, Any]] = field(default_factory=dict, compare=False, repr=False)
 
 
 def _param_words(name: str, sub: dict[str, Any]) -> frozenset[str]:
@@ -74,7 +79,8 @@ def _profile(canonical: str) -> Profile:
     props = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
     required = set(schema.get("required") or [])
     params = tuple(
-        Param(p, sub if isinstance(sub, dict) else {}, _param_words(p, sub), p in required)
+        Param(p, sub if isinstance(sub, dict) else {}, _param_words(p, sub), p in required,
+              strict_validator(sub if isinstance(sub, dict) else {}))
         for p, sub in props.items()
     )
     description = str(tool.get("description", ""))
@@ -123,16 +129,25 @@ def _dictated(param: Param, text: str) -> str | None:
     return (found.group(1) or found.group(2)).strip() if found else None
 
 
-def found_values(p: Profile, m: Mentions, used: set[str] | None = None) -> dict[str, Any]:
+def found_values(p: Profile, m: Mentions) -> dict[str, Any]:
     """Per parameter, the value the conversation gives for it (only where it gives one)."""
+    cached = p.found.get(m.text)
+    if cached is None:
+        if len(p.found) > 256:
+            p.found.clear()
+        cached = p.found[m.text] = _found_values(p, m)
+    return dict(cached)
+
+
+def _found_values(p: Profile, m: Mentions) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    taken = used if used is not None else set()
+    taken: set[str] = set()
     dates = [d for d in m.dates if d not in taken]
     for param in p.params:
         fitted = None
         for value in (_dictated(param, m.text), _value_for(param, m, dates, taken)):
             if value is not None:
-                fitted = coerced(param.schema, value) if param.schema else value
+                fitted = coerced(param.check, value) if param.schema else value
             if fitted is not None:
                 break
         if fitted is None or value is None:
