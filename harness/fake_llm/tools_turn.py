@@ -70,17 +70,23 @@ class ToolsTurn:
         self, conv: Conversation, b: Behaviour, seed: int, ids: IdSource, legacy: Legacy
     ) -> None:
         self.conv, self.b, self.seed, self.ids, self.legacy = conv, b, seed, ids, legacy
-        self.profiles = [profile(t) for t in conv.tools]
-        self.profiles += [
-            profile(t) for t in conv.server_tools if str(t.get("type", "")).startswith("web_search")
+        self.offered = conv.tools + [
+            t for t in conv.server_tools if str(t.get("type", "")).startswith("web_search")
         ]
+        self._profiles: list[Profile] | None = None
         self.text = conv.latest_user_text()
-        self.tenant = _system_tenant(conv.system)
+
+    @property
+    def profiles(self) -> list[Profile]:
+        """Built only past the reference intents, which answer most calls without them."""
+        if self._profiles is None:
+            self._profiles = [profile(t) for t in self.offered]
+        return self._profiles
 
     def decide(self, has_results: bool) -> list[dict[str, Any]] | None:
         """The turn's blocks, or None to let the model answer in text (from the results)."""
         choice = str(self.conv.tool_choice.get("type", "auto"))
-        if choice == "none" or not self.profiles:
+        if choice == "none" or not self.offered:
             return None
         if choice == "tool":
             name = self.conv.tool_choice.get("name")
@@ -145,8 +151,10 @@ class ToolsTurn:
 
     def _with_tenant(self, call: Planned) -> Planned:
         """`tenant`, when declared, is the system prompt's (as the legacy intents fill it)."""
-        if self.tenant and any(param.name == "tenant" for param in call.profile.params):
-            call.input = {**call.input, "tenant": self.tenant}
+        if any(param.name == "tenant" for param in call.profile.params) and (
+            tenant := _system_tenant(self.conv.system)
+        ):
+            call.input = {**call.input, "tenant": tenant}
         return call
 
     def _render(self, calls: list[Planned]) -> list[dict[str, Any]]:
@@ -195,7 +203,7 @@ def _text(text: str) -> dict[str, Any]:
 
 
 def _system_tenant(system: str) -> str | None:
-    from harness.fake_llm.model import system_tenant
+    from harness.fake_llm.model import system_tenant  # model.py imports this module
 
     return system_tenant(system)
 

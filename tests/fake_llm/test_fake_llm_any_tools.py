@@ -300,6 +300,13 @@ def test_the_same_seed_gives_the_same_calls_and_tokens() -> None:
                                           messages=[{"role": "user", "content": text}])
                 out.append((json.dumps([b.model_dump(exclude={"id"}) for b in reply.content]),
                             reply.usage.input_tokens, reply.usage.output_tokens))
+            thought = c.messages.create(
+                model="claude-sonnet-4-6", max_tokens=4096, tools=TRAVEL,
+                thinking={"type": "enabled", "budget_tokens": 2048},
+                messages=[{"role": "user", "content": "weather in Quito in celsius"}],
+            )
+            out.append((json.dumps([b.model_dump(exclude={"id"}) for b in thought.content]),
+                        thought.usage.input_tokens, thought.usage.output_tokens))
             return out
 
     first, again = run(5), run(5)
