@@ -5,7 +5,9 @@ process, pinned to core 1, over keep-alive connections with a bounded number of 
 flight, for a bounded time and count. Prints requests/s of both endpoints and their ratio.
 Goal (issue 2): messages >= 2,000 req/s and ratio >= 0.5. A third endpoint, the same
 request with extended thinking on (issue 13), is measured alongside, and the unmemoised cost
-of one reply (thinking, any-tools planning) is timed in-process.
+of one reply (thinking, any-tools planning) is timed in-process. Then a streaming measure
+(issue 13): `stream: true` requests (never memoised: the model runs each time), in SSE
+events per second.
 
     .venv/bin/python bench/fake_llm.py [--rounds 5] [--seconds 1] [--connections 32] [--ledger]
 """
@@ -89,8 +91,26 @@ def reply_microseconds(body: dict[str, object], n: int = 300) -> float:
     return (time.perf_counter() - start) / n * 1e6
 
 
+STREAM_MESSAGE = json.dumps(
+    {
+        "model": "claude-haiku-5-5",
+        "max_tokens": 512,
+        "stream": True,
+        "messages": [
+            {
+                "role": "user",
+                "content": "Explain in detail how our refund policy works for late orders.",
+            }
+        ],
+    }
+).encode()
+
+
 def request_bytes(method: str, path: str, body: bytes = b"") -> bytes:
-    head = f"{method} {path} HTTP/1.1\r\nhost: 127.0.0.1\r\nx-api-key: bench\r\n"
+    head = (
+        f"{method} {path} HTTP/1.1\r\nhost: 127.0.0.1\r\nx-api-key: bench\r\n"
+        "anthropic-version: 2026-10-21\r\n"
+    )
     if body:
         head += f"content-type: application/json\r\ncontent-length: {len(body)}\r\n"
     return head.encode() + b"\r\n" + body
@@ -116,6 +136,56 @@ async def _worker(host: str, port: int, payload: bytes, deadline: float, budget:
     finally:
         writer.close()
     return done
+
+
+async def _stream_worker(
+    host: str, port: int, payload: bytes, deadline: float, budget: list[int], events: list[int]
+) -> int:
+    """Like `_worker`, for SSE replies (chunked): counts the events of each stream."""
+    reader, writer = await asyncio.open_connection(host, port)
+    done = 0
+    try:
+        while time.perf_counter() < deadline and budget[0] > 0:
+            budget[0] -= 1
+            writer.write(payload)
+            head = await reader.readuntil(b"\r\n\r\n")
+            if int(head[9:12]) != 200:
+                raise RuntimeError(f"unexpected status {head[9:12]!r}")
+            body = bytearray()
+            while True:
+                size = int((await reader.readuntil(b"\r\n")).strip(), 16)
+                chunk = await reader.readexactly(size + 2)
+                if size == 0:
+                    break
+                body += chunk[:-2]
+            events[0] += body.count(b"event: ")
+            done += 1
+    finally:
+        writer.close()
+    return done
+
+
+async def measure_stream(
+    host: str, port: int, payload: bytes, seconds: float, conns: int, pid: int
+) -> tuple[float, float, float, float]:
+    """(streams done, events received, wall seconds, server CPU seconds)."""
+    warm = [0]
+    await asyncio.gather(
+        *(
+            _stream_worker(host, port, payload, time.perf_counter() + 0.5, [50], warm)
+            for _ in range(conns)
+        )
+    )
+    budget, events = [50_000], [0]
+    cpu0, start = cpu_seconds(pid), time.perf_counter()
+    counts = await asyncio.gather(
+        *(
+            _stream_worker(host, port, payload, start + seconds, budget, events)
+            for _ in range(conns)
+        )
+    )
+    wall = time.perf_counter() - start
+    return float(sum(counts)), float(events[0]), wall, cpu_seconds(pid) - cpu0
 
 
 def cpu_seconds(pid: int) -> float:
@@ -204,6 +274,12 @@ def main() -> int:
         trivial, trivial_cpu = _rates(totals["trivial"])
         messages, messages_cpu = _rates(totals["messages"])
         thought, thought_cpu = _rates(totals["thinking"])
+        stream_payload = request_bytes("POST", "/v1/messages", STREAM_MESSAGE)
+        streams, events, stream_wall, stream_cpu = asyncio.run(
+            measure_stream(
+                host, port, stream_payload, args.seconds * args.rounds, args.connections, proc.pid
+            )
+        )
     finally:
         proc.terminate()
         proc.wait(timeout=10)
@@ -226,6 +302,12 @@ def main() -> int:
           f"{think_us:8.0f} us")
     # On a shared machine the wall rate measures the neighbours too; CPU-normalised rates
     # (requests per second of server CPU = on one fully available core) are the fair view.
+    per_cpu = events / stream_cpu if stream_cpu > 0 else 0.0
+    print(f"streaming (stream: true)       : {streams / stream_wall:10.0f}   streams/s")
+    print(
+        f"  SSE events                   : {events / stream_wall:10.0f}   {per_cpu:10.0f}"
+        f"   ({events / max(1.0, streams):.0f} events a stream)"
+    )
     best = max(messages, messages_cpu)
     ok = best >= 2000 and max(ratio, cpu_ratio) >= 0.5
     print(f"goal (>= 2000 req/s and ratio >= 0.5): {'met' if ok else 'NOT met'}")

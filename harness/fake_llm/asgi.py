@@ -20,11 +20,12 @@ JSON = (b"content-type", b"application/json")
 class Request:
     """A parsed HTTP request: method, path, lower-case headers and (lazily) its body."""
 
-    __slots__ = ("headers", "method", "path", "receive")
+    __slots__ = ("headers", "method", "path", "query", "receive")
 
     def __init__(self, scope: Scope, receive: Receive) -> None:
         self.method: str = scope["method"]
         self.path: str = scope["path"]
+        self.query: bytes = scope.get("query_string", b"")
         self.headers: dict[bytes, bytes] = dict(scope["headers"])
         self.receive = receive
 

@@ -5,13 +5,27 @@ from __future__ import annotations
 import random
 import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 
 def _probability() -> Any:
     return Field(default=0.0, ge=0.0, le=1.0)
+
+
+StreamErrorType = Literal[
+    "overloaded_error",
+    "api_error",
+    "rate_limit_error",
+    "timeout_error",
+    "invalid_request_error",
+    "authentication_error",
+    "permission_error",
+    "not_found_error",
+    "request_too_large",
+    "billing_error",
+]
 
 
 class Behaviour(BaseModel):
@@ -28,6 +42,15 @@ class Behaviour(BaseModel):
     stream_error_probability: float = _probability()
     truncated_tool_json_probability: float = _probability()
     malformed_tool_probability: float = _probability()
+    # How a malformed tool call breaks: `schema` = valid JSON that breaks the tool's
+    # input_schema; `invalid_json` = JSON no parser (jiter's partial mode included) can read.
+    malformed_tool_mode: Literal["schema", "invalid_json"] = "schema"
+    # The `error.type` of the `event: error` a broken stream ends with.
+    stream_error_type: StreamErrorType = "overloaded_error"
+    # A stop reason forced on replies (with `stop_override_probability`): the reply is cut
+    # half-way and ends with it.
+    stop_override: Literal["refusal", "pause_turn", "model_context_window_exceeded"] | None = None
+    stop_override_probability: float = Field(default=1.0, ge=0.0, le=1.0)
     loop: bool = False
     output_tokens: int | None = Field(default=None, ge=1)
     susceptible: bool = False
@@ -59,6 +82,8 @@ class Decision:
     stream_error: bool = False
     truncated_tool: bool = False
     malformed_tool: bool = False
+    malformed_json: bool = False  # the malformed call's JSON itself is broken
+    stop_override: str | None = None
 
 
 HEALTHY = Decision()
@@ -88,6 +113,7 @@ class BehaviourState:
             or b.stream_error_probability
             or b.truncated_tool_json_probability
             or b.malformed_tool_probability
+            or b.stop_override
         )
 
     def update(self, fields: dict[str, Any]) -> Behaviour:
@@ -139,6 +165,7 @@ class BehaviourState:
                 and not (
                     tools and (b.truncated_tool_json_probability or b.malformed_tool_probability)
                 )
+                and not (b.stop_override and b.stop_override_probability)
             ):
                 return HEALTHY
             status = b.error_status or DEFAULT_ERROR_STATUS
@@ -161,4 +188,11 @@ class BehaviourState:
             bad = bool(tools and b.malformed_tool_probability) and (
                 self.rng.random() < b.malformed_tool_probability
             )
-            return Decision(None, cut, err, trunc, bad)
+            stop = None
+            if b.stop_override and b.stop_override_probability:
+                p = b.stop_override_probability
+                if p >= 1.0 or self.rng.random() < p:
+                    stop = b.stop_override
+            return Decision(
+                None, cut, err, trunc, bad, bad and b.malformed_tool_mode == "invalid_json", stop
+            )

@@ -25,7 +25,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--rate-limit-requests", type=int, default=None, help="requests per minute")
     parser.add_argument(
-        "--rate-limit-tokens", type=int, default=None, help="input tokens per minute"
+        "--rate-limit-tokens",
+        type=int,
+        default=None,
+        help="input tokens per minute (and output tokens, unless --rate-limit-output-tokens)",
+    )
+    parser.add_argument(
+        "--rate-limit-output-tokens", type=int, default=None, help="output tokens per minute"
     )
     parser.add_argument(
         "--max-body-bytes", type=int, default=MAX_BODY_BYTES, help="413 above this body size"
@@ -67,6 +73,7 @@ def main(args: argparse.Namespace) -> int:
         max_body_bytes=args.max_body_bytes,
         rate_limit_requests=args.rate_limit_requests,
         rate_limit_tokens=args.rate_limit_tokens,
+        rate_limit_output_tokens=args.rate_limit_output_tokens,
         behaviour=initial_behaviour(args),
     )
     announce(host, port)

@@ -27,6 +27,8 @@ DEFAULT_MESSAGES: dict[str, str] = {
     "authentication_error": "invalid x-api-key",
     "permission_error": "Your API key does not have permission to use the specified resource.",
     "billing_error": "Your credit balance is too low to access the Anthropic API.",
+    "invalid_request_error": "Invalid request",
+    "not_found_error": "Not found",
 }
 
 

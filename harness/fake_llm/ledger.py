@@ -13,6 +13,7 @@ ROW_FIELDS = (
     "ts",
     "request_id",
     "correlation_id",
+    "trace_id",
     "tenant",
     "model",
     "region",
@@ -29,9 +30,9 @@ ROW_FIELDS = (
     "tool_calls",
     "upstream",
 )
-# The fields a RowTemplate fixes: all but the first four (ts and the ids) and latency_ms.
+# The fields a RowTemplate fixes: all but the first five (ts, the ids, tenant) and latency_ms.
 _LATENCY = ROW_FIELDS.index("latency_ms")
-_HEAD = ROW_FIELDS[4:_LATENCY]
+_HEAD = ROW_FIELDS[5:_LATENCY]
 _TAIL = ROW_FIELDS[_LATENCY + 1 :]
 
 
@@ -41,8 +42,8 @@ def _json_str(value: str | None) -> str:
 
 
 class RowTemplate:
-    """The rows of calls that differ only in ts, request_id, correlation_id, tenant and
-    latency_ms (a memoised reply): the fixed fields are kept as dicts and as encoded JSON, so
+    """The rows of calls that differ only in ts, request_id, correlation_id, trace_id, tenant
+    and latency_ms (a memoised reply): the fixed fields are kept as dicts and as encoded JSON, so
     a row and its JSON line cost a few concatenations instead of a json.dumps."""
 
     __slots__ = ("head", "head_json", "tail", "tail_json")
@@ -58,6 +59,7 @@ class RowTemplate:
         ts: float,
         request_id: str,
         correlation_id: str | None,
+        trace_id: str | None,
         tenant: str | None,
         latency_ms: float,
     ) -> dict[str, Any]:
@@ -65,6 +67,7 @@ class RowTemplate:
             "ts": ts,
             "request_id": request_id,
             "correlation_id": correlation_id,
+            "trace_id": trace_id,
             "tenant": tenant,
             **self.head,
             "latency_ms": latency_ms,
@@ -77,6 +80,7 @@ class RowTemplate:
         return (
             f'{{"ts": {row["ts"]!r}, "request_id": {_json_str(row["request_id"])}, '
             f'"correlation_id": {_json_str(row["correlation_id"])}, '
+            f'"trace_id": {_json_str(row["trace_id"])}, '
             f'"tenant": {_json_str(row["tenant"])}, {self.head_json}, '
             f'"latency_ms": {row["latency_ms"]!r}, {self.tail_json}}}\n'
         )
@@ -105,11 +109,12 @@ class Ledger:
         ts: float,
         request_id: str,
         correlation_id: str | None,
+        trace_id: str | None,
         tenant: str | None,
         latency_ms: float,
     ) -> None:
         """`append(template.row(...))`, with the JSON line built from the template."""
-        row = template.row(ts, request_id, correlation_id, tenant, latency_ms)
+        row = template.row(ts, request_id, correlation_id, trace_id, tenant, latency_ms)
         self._store(row, template.line(row).encode() if self._file else None)
 
     def _store(self, row: dict[str, Any], line: bytes | None) -> None:
@@ -134,3 +139,25 @@ class Ledger:
             if self._file:
                 self._file.close()
                 self._file = None
+
+
+def trace_id(traceparent: str | None) -> str | None:
+    """The trace id of a W3C `traceparent` header (`00-<32 hex>-<16 hex>-<2 hex>`), or None
+    when the header is absent or malformed (an all-zero trace id is invalid)."""
+    if traceparent is None or len(traceparent) < 55:
+        return None
+    parts = traceparent.strip().split("-")
+    if len(parts) < 4 or len(parts[0]) != 2 or parts[0] == "ff":
+        return None
+    value = parts[1].lower()
+    if len(value) != 32 or value == _ZERO_TRACE or not _is_hex(value) or len(parts[2]) != 16:
+        return None
+    return value
+
+
+_ZERO_TRACE = "0" * 32
+_HEX = frozenset("0123456789abcdef")
+
+
+def _is_hex(value: str) -> bool:
+    return _HEX.issuperset(value)

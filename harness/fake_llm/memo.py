@@ -20,10 +20,12 @@ MAX_ENTRIES = 4096
 
 @dataclass(frozen=True, slots=True)
 class Prepared:
+    version: tuple[str, bool]  # (anthropic-version, beta endpoint) it was validated under
     model: str
     info: ModelInfo
     tools: bool
     total_tokens: int
+    max_tokens: int  # the output estimate taken at admission
     usage: InputUsage
     output_tokens: int
     stop_reason: str

@@ -36,8 +36,8 @@ def validate(body: dict[str, Any], *, need_max_tokens: bool = True) -> ModelInfo
         max_tokens = body["max_tokens"]
         if not isinstance(max_tokens, int) or isinstance(max_tokens, bool):
             raise invalid("max_tokens: Input should be a valid integer")
-        if max_tokens < 1:
-            raise invalid("max_tokens: Input should be greater than or equal to 1")
+        if max_tokens < 0:  # 0 only warms the prompt cache
+            raise invalid("max_tokens: Input should be greater than or equal to 0")
     messages = body.get("messages")
     if messages is None:
         raise invalid("messages: Field required")
@@ -93,6 +93,7 @@ def message_json(msg_id: str, model: str, reply: Reply, usage: InputUsage) -> di
         "content": reply.content,
         "stop_reason": reply.stop_reason,
         "stop_sequence": reply.stop_sequence,
+        "stop_details": reply.stop_details,
         "usage": _with_server_tools(usage_dict(usage, reply.output_tokens), reply),
     }
 
@@ -111,7 +112,7 @@ class StreamPlan:
     def __init__(self, msg_id: str, model: str, reply: Reply, usage: InputUsage) -> None:
         start = message_json(msg_id, model, reply, usage)
         start["content"] = []
-        start["stop_reason"] = None
+        start["stop_reason"] = start["stop_sequence"] = start["stop_details"] = None
         start["usage"] = usage_dict(usage, 1)
         # (bytes, output tokens the event carries, is a text delta)
         self.events: list[tuple[bytes, int, bool]] = [
@@ -128,6 +129,7 @@ class StreamPlan:
                         "delta": {
                             "stop_reason": reply.stop_reason,
                             "stop_sequence": reply.stop_sequence,
+                            "stop_details": reply.stop_details,
                         },
                         "usage": {
                             "input_tokens": usage.input_tokens,

@@ -16,6 +16,7 @@ from typing import Any
 from harness.fake_llm.behaviour import Behaviour, Decision
 from harness.fake_llm.ids import IdSource
 from harness.fake_llm.injection import DATA_REQUEST, Injection, read_injection
+from harness.fake_llm.reply_faults import INVALID_JSON_KEY, broken_json
 from harness.fake_llm.sse import count_text_chunks
 from harness.fake_llm.structured import output_schema, structured_answer
 from harness.fake_llm.thinking import Signer, ThinkingConfig, thinking_text, thinking_tokens
@@ -79,6 +80,7 @@ class Reply:
     stop_reason: str
     output_tokens: int
     stream_json: dict[int, str] = field(default_factory=dict)
+    stop_details: dict[str, Any] | None = None  # a refusal's (see reply_faults.py)
     stop_sequence: str | None = None
     web_searches: int = 0
 
@@ -399,12 +401,13 @@ class Model:
             if d.truncated_tool:
                 stream_json[index + len(head)] = full[: max(1, len(full) // 2)]
                 block["input"] = {}
-                used = head_tokens + sum(_out_tokens(b) for b in content)
-                return Reply(
-                    head + content, "max_tokens", min(used, conv.max_tokens), stream_json
-                )
-            block["input"] = _malformed(block["input"], conv.tools, block["name"])
-            stream_json[index + len(head)] = full[:-1] + ',"' if len(full) > 2 else '{"'
+                # The model ran out of tokens in the middle of the call: all of them used.
+                return Reply(head + content, "max_tokens", conv.max_tokens, stream_json)
+            if d.malformed_json:
+                stream_json[index + len(head)] = broken_json(block["input"])
+                block["input"] = {INVALID_JSON_KEY: stream_json[index + len(head)]}
+            else:
+                block["input"] = _malformed(block["input"], conv.tools, block["name"])
         content, stop, used = _cap(content, conv.max_tokens - head_tokens)
         if stop is None:
             if stop_sequence is not None:
@@ -412,7 +415,14 @@ class Model:
             else:
                 stop = "tool_use" if any(b["type"] == "tool_use" for b in content) else "end_turn"
         matched = stop_sequence if stop == "stop_sequence" else None
-        return Reply(head + content, stop, used + head_tokens, stream_json, matched, searches)
+        return Reply(
+            head + content,
+            stop,
+            used + head_tokens,
+            stream_json,
+            stop_sequence=matched,
+            web_searches=searches,
+        )
 
 
 def _text(text: str) -> dict[str, Any]:

@@ -1,4 +1,9 @@
-"""Per-minute limits as token buckets, and the `anthropic-ratelimit-*` headers they report."""
+"""Per-minute limits as token buckets, and the `anthropic-ratelimit-*` headers they report.
+
+As the API counts them (rate-limits docs): per model; input tokens per minute are the uncached
+input plus cache writes (cache reads do not count); output tokens per minute are estimated
+from `max_tokens` at admission and corrected to the real output at the end of the call.
+"""
 
 from __future__ import annotations
 
@@ -32,6 +37,22 @@ _NAMES = {
 }
 
 
+# The limit names of a 429's message, in bucket order.
+LIMIT_NAMES = ("requests", "input tokens", "output tokens")
+
+
+def exceeded_message(limiter: RateLimiter, model: str) -> str:
+    """The 429 message of the API: which per-minute limit, and for which model."""
+    index = LIMIT_NAMES.index(limiter.exceeded or "requests")
+    return (
+        f"This request would exceed your organization's rate limit of {limiter.limits[index]:,}"
+        f" {limiter.exceeded or 'requests'} per minute (model: {model}). For details, refer to:"
+        " https://docs.claude.com/en/api/rate-limits. You can see the response headers for"
+        " current usage. Please reduce the prompt length or the maximum tokens requested, or"
+        " try again later."
+    )
+
+
 class RateLimiter:
     """Requests, input tokens and output tokens per minute, each a bucket refilled
     continuously (the API's token-bucket algorithm). Levels live in one list so a call
@@ -42,11 +63,12 @@ class RateLimiter:
         requests: int | None = None,
         tokens: int | None = None,
         clock: Callable[[], float] = time.monotonic,
+        output_tokens: int | None = None,
     ) -> None:
         self.limits = (
             requests or DEFAULT_REQUESTS,
             tokens or DEFAULT_INPUT_TOKENS,
-            tokens or DEFAULT_OUTPUT_TOKENS,
+            output_tokens or tokens or DEFAULT_OUTPUT_TOKENS,
         )
         self._rates = tuple(limit / 60.0 for limit in self.limits)
         self._levels = [float(limit) for limit in self.limits]
@@ -55,7 +77,8 @@ class RateLimiter:
         self._cached: list[tuple[bytes, bytes]] | None = None
         self._cached_at = 0.0
         # With configured (small) limits every response shows its exact remaining count.
-        self._exact = requests is not None or tokens is not None
+        self._exact = requests is not None or tokens is not None or output_tokens is not None
+        self.exceeded = ""  # which limit the last refused call exceeded
 
     def _refill(self) -> float:
         now = self._clock()
@@ -74,29 +97,42 @@ class RateLimiter:
             self._at = now
         return now
 
-    def admit(self, input_tokens: int, output_tokens: int = 0) -> float:
-        """Take one request and its input tokens; returns 0, or the retry-after seconds of a
-        429 (then nothing is taken). `output_tokens`, when known already, are then recorded
-        as by `record_output`."""
+    def admit(self, input_tokens: int, output_estimate: int = 0) -> float:
+        """Take one request, its input tokens (cache reads excluded, as the API counts them)
+        and its output estimate (`max_tokens`, corrected by `settle` at the end); returns 0,
+        or the retry-after seconds of a 429 (then nothing is taken and `exceeded` names the
+        limit)."""
         self._refill()
         levels = self._levels
-        if not (levels[0] >= 1 and levels[1] >= input_tokens):  # else surely admitted
-            need_tokens = min(input_tokens, self.limits[1])
-            wait = max((1 - levels[0]) / self._rates[0], (need_tokens - levels[1]) / self._rates[1])
+        if not (levels[0] >= 1 and levels[1] >= input_tokens and levels[2] >= output_estimate):
+            limits, rates = self.limits, self._rates
+            waits = (
+                (1 - levels[0]) / rates[0],
+                (min(input_tokens, limits[1]) - levels[1]) / rates[1],
+                (min(output_estimate, limits[2]) - levels[2]) / rates[2],
+            )
+            wait = max(waits)
             if wait > 0:
+                self.exceeded = LIMIT_NAMES[waits.index(wait)]
                 return wait
         levels[0] -= 1
         levels[1] -= input_tokens
-        if output_tokens:
-            self.record_output(output_tokens)
-        elif self._exact:
+        levels[2] -= output_estimate
+        if self._exact:
             self._cached = None
         return 0.0
 
-    def record_output(self, output_tokens: int) -> None:
-        self._levels[2] = max(0.0, self._levels[2] - output_tokens)
+    def settle(self, estimate: int, actual: int) -> None:
+        """Correct an admitted call's output estimate to the tokens it really produced."""
+        levels = self._levels
+        level = levels[2] + estimate - actual
+        levels[2] = level if level < self.limits[2] else float(self.limits[2])
         if self._exact:
             self._cached = None
+
+    def record_output(self, output_tokens: int) -> None:
+        """Output tokens that were not estimated at admission."""
+        self.settle(0, output_tokens)
 
     def headers(self) -> list[tuple[bytes, bytes]]:
         """The rate-limit headers, rebuilt at most every few milliseconds unless the limits

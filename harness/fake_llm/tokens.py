@@ -10,15 +10,16 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
+
+from harness.fake_llm.media import document_tokens, image_tokens
 
 CHARS_PER_TOKEN = 4
 REQUEST_OVERHEAD = 3  # start-of-prompt markers
 MESSAGE_OVERHEAD = 4  # role and turn markers per message
 TOOL_OVERHEAD = 8  # tool-definition framing per tool
 BLOCK_OVERHEAD = 2  # non-text block framing (tool_use, tool_result, ...)
-IMAGE_TOKENS = 1_500  # a flat estimate: the fake does not decode images
 
 TTL_SECONDS = {"5m": 300.0, "1h": 3600.0}
 
@@ -78,7 +79,9 @@ def block_tokens(block: Any) -> int:
         )
         return BLOCK_OVERHEAD + inner
     if kind == "image":
-        return IMAGE_TOKENS
+        return image_tokens(block.get("source"))
+    if kind == "document":
+        return BLOCK_OVERHEAD + document_tokens(block.get("source"))
     return BLOCK_OVERHEAD + json_tokens(_strip(block))
 
 
@@ -104,6 +107,13 @@ def segments(body: dict[str, Any]) -> list[Segment]:
             for block in content or []:
                 key = _strip(block) if isinstance(block, dict) else block
                 segs.append(Segment(block_tokens(block), _ttl(block), ("block", key)))
+    top = body.get("cache_control")
+    if isinstance(top, dict):
+        # Automatic caching: the breakpoint goes on the last cacheable block of the prompt.
+        for seg in reversed(segs):
+            if isinstance(seg.key, tuple) and seg.key[0] != "role":
+                seg.ttl = "1h" if top.get("ttl") == "1h" else "5m"
+                break
     return segs
 
 
@@ -143,10 +153,13 @@ class PromptCache:
     def clear(self) -> None:
         self._entries.clear()
 
-    def apply(self, model: str, segs: list[Segment], min_cacheable: int) -> InputUsage:
+    def plan(self, model: str, segs: list[Segment], min_cacheable: int) -> CachePlan:
+        """What the call reads from the cache (read now, TTLs refreshed) and would write; the
+        writes happen in `commit`, once the response begins, as in the API: a call that
+        arrives before an earlier one's response has begun does not see its prefix."""
         total = sum(s.tokens for s in segs)
         if not any(s.ttl for s in segs):
-            return InputUsage(total)
+            return CachePlan(InputUsage(total))
         now = self._clock()
         digest = hashlib.blake2b(model.encode(), digest_size=16)
         cumulative = 0
@@ -158,7 +171,7 @@ class PromptCache:
             if seg.ttl and cumulative >= min_cacheable:
                 eligible.append((cumulative, digest.copy().digest(), seg.ttl))
         if not eligible:
-            return InputUsage(total)
+            return CachePlan(InputUsage(total))
         hit = 0
         for prefix, key, ttl in eligible:
             expiry = self._entries.get(key)
@@ -166,12 +179,33 @@ class PromptCache:
                 hit = prefix
                 self._entries[key] = now + TTL_SECONDS[ttl]
         written = {"5m": 0, "1h": 0}
+        writes: list[tuple[bytes, str]] = []
         previous = hit
         for prefix, key, ttl in eligible:
             if prefix <= hit:
                 continue
             written[ttl] += prefix - previous
             previous = prefix
-            self._entries[key] = now + TTL_SECONDS[ttl]
+            writes.append((key, ttl))
         last = eligible[-1][0]
-        return InputUsage(total - last, written["5m"], written["1h"], hit)
+        return CachePlan(InputUsage(total - last, written["5m"], written["1h"], hit), writes)
+
+    def commit(self, plan: CachePlan) -> None:
+        """Write the plan's prefixes (a plan is committed once)."""
+        if plan.writes:
+            now = self._clock()
+            for key, ttl in plan.writes:
+                self._entries[key] = now + TTL_SECONDS[ttl]
+            plan.writes = []
+
+    def apply(self, model: str, segs: list[Segment], min_cacheable: int) -> InputUsage:
+        """`plan` and `commit` at once."""
+        plan = self.plan(model, segs, min_cacheable)
+        self.commit(plan)
+        return plan.usage
+
+
+@dataclass(slots=True)
+class CachePlan:
+    usage: InputUsage
+    writes: list[tuple[bytes, str]] = field(default_factory=list)  # (prefix key, ttl)

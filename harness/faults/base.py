@@ -1,9 +1,11 @@
 """What every fault shares: the context it acts through, the base class, the registry by kind.
 
 A fault is one small object built from its scenario entry (a `FaultSpec`): `apply(ctx)` starts
-it, `revert(ctx)` undoes exactly what `apply` did and nothing else, `describe()` says it in
-words. Families register the kinds they implement (`@register("latency", ...)`), so the
-scheduler only ever calls `build_fault(index, spec)`.
+it, `revert(ctx)` undoes exactly what `apply` did and nothing else (also after an `apply` that
+failed half-way: the scheduler reverts those too), `describe()` says it in words. A family
+registers the spec classes it implements (`@register(NetworkFault)`): a kind is served by the
+implementation registered for its spec class or the nearest base of it, so the kinds come from
+`harness.scenario.fault_specs` alone and the scheduler only ever calls `build_fault(index, spec)`.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol, TypeVar
 
 from harness.errors import FaultError
-from harness.scenario.fault_specs import FaultSpec
+from harness.scenario.fault_specs import FAULT_SPECS, FaultSpec
 
 _FAMILY_MODULES = ("network", "llm", "tools", "process")
 
@@ -70,9 +72,10 @@ class FaultContext:
 
 
 class Fault(ABC):
-    """One scheduled fault. Subclasses implement one family; `kinds` lists the kinds they serve."""
+    """One scheduled fault. Subclasses implement one family; `specs` lists the spec classes
+    they serve (set by `@register`)."""
 
-    kinds: ClassVar[tuple[str, ...]] = ()
+    specs: ClassVar[tuple[type[FaultSpec], ...]] = ()
 
     def __init__(self, index: int, spec: FaultSpec) -> None:
         self.index = index
@@ -87,38 +90,58 @@ class Fault(ABC):
     def apply(self, ctx: FaultContext) -> None: ...
 
     @abstractmethod
-    def revert(self, ctx: FaultContext) -> None: ...
+    def revert(self, ctx: FaultContext) -> None:
+        """Undo what `apply` did; called after a failed `apply` too, so it must also hold when
+        `apply` did only part of its work, or none."""
 
     def describe(self) -> str:
         params = ", ".join(f"{k}={v}" for k, v in self.spec.params().items())
         return f"{self.spec.kind} on {self.spec.target}" + (f" ({params})" if params else "")
 
 
-_REGISTRY: dict[str, type[Fault]] = {}
+_REGISTRY: dict[type[FaultSpec], type[Fault]] = {}
 F = TypeVar("F", bound=type[Fault])
 
 
-def register(*kinds: str) -> Callable[[F], F]:
+def register(*specs: type[FaultSpec]) -> Callable[[F], F]:
+    """Class decorator: `cls` implements these spec classes and every subclass of them."""
+
     def decorate(cls: F) -> F:
-        for kind in kinds:
-            if kind in _REGISTRY:
-                raise ValueError(f"fault kind {kind!r} registered twice")
-            _REGISTRY[kind] = cls
-        cls.kinds = kinds
+        for spec in specs:
+            if spec in _REGISTRY:
+                raise ValueError(f"fault spec {spec.__name__} registered twice: "
+                                 f"{_REGISTRY[spec].__name__} and {cls.__name__}")
+            _REGISTRY[spec] = cls
+        cls.specs = specs
         return cls
 
     return decorate
 
 
+def implementation(spec: type[FaultSpec]) -> type[Fault] | None:
+    """The Fault class registered for `spec` or its nearest base (families loaded first)."""
+    _load_families()
+    return next((_REGISTRY[base] for base in spec.__mro__ if base in _REGISTRY), None)
+
+
 def registry() -> dict[str, type[Fault]]:
-    """kind -> Fault class, with every family loaded."""
+    """kind -> Fault class for every kind of the scenario schema. Raises FaultError naming
+    every kind that has none, so a missing implementation stops a run before it starts."""
+    found = {spec.KIND: implementation(spec) for spec in FAULT_SPECS}
+    missing = sorted(kind for kind, cls in found.items() if cls is None)
+    if missing:
+        raise FaultError(f"no fault implements kind(s) {', '.join(missing)}; register one "
+                         "in harness/faults (docs/extending.md)")
+    return {kind: cls for kind, cls in found.items() if cls is not None}
+
+
+def _load_families() -> None:
     for module in _FAMILY_MODULES:
         importlib.import_module(f"harness.faults.{module}")
-    return dict(_REGISTRY)
 
 
 def build_fault(index: int, spec: FaultSpec) -> Fault:
-    classes = registry()
-    if spec.kind not in classes:
+    cls = implementation(type(spec))
+    if cls is None:
         raise FaultError(f"no fault implements kind {spec.kind!r}")
-    return classes[spec.kind](index, spec)
+    return cls(index, spec)

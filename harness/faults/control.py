@@ -28,8 +28,9 @@ class BehaviourLayers:
         with self._lock:
             if self.baseline is None:
                 self.baseline = request("GET", self.url, self.timeout_s)
-            request("PUT", self.url, self.timeout_s, fields)
+            # Held before the PUT: a PUT that failed after the server took it is still undone.
             self.active[fault_id] = fields
+            request("PUT", self.url, self.timeout_s, fields)
 
     def pop(self, fault_id: str) -> None:
         with self._lock:

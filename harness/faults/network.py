@@ -7,6 +7,7 @@ exactly that toxic.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from typing import Any
 from urllib.parse import urlsplit
@@ -18,38 +19,12 @@ from toxiproxy.proxy import Proxy
 
 from harness.errors import FaultError
 from harness.faults.base import Fault, FaultContext, register
-from harness.scenario.fault_specs import (
-    BandwidthFault,
-    FaultSpec,
-    LatencyFault,
-    LimitDataFault,
-    NetworkFault,
-    ResetPeerFault,
-    SlicerFault,
-    TimeoutFault,
-)
+from harness.scenario.fault_specs import DownFault, NetworkFault
 
 # The client keeps the server address in class attributes (one per process): set it and call
 # under one lock so faults against two servers never cross.
 _CLIENT_LOCK = threading.Lock()
 _CLIENT_ERRORS = (NotFound, InvalidToxic, ProxyExists, requests.RequestException)
-
-
-def _attributes(spec: FaultSpec) -> dict[str, int]:
-    """Toxiproxy's attribute names and units for each toxic."""
-    match spec:
-        case LatencyFault():
-            return {"latency": spec.latency_ms, "jitter": spec.jitter_ms}
-        case BandwidthFault():
-            return {"rate": spec.rate_kbps}
-        case TimeoutFault() | ResetPeerFault():
-            return {"timeout": spec.timeout_ms}
-        case SlicerFault():
-            return {"average_size": spec.average_size_bytes,
-                    "size_variation": spec.size_variation_bytes, "delay": spec.delay_us}
-        case LimitDataFault():
-            return {"bytes": spec.bytes}
-    raise FaultError(f"{spec.kind} is not a toxic")
 
 
 def _with_proxy(ctx: FaultContext, name: str, action: str, call: Any) -> Any:
@@ -68,9 +43,10 @@ def _with_proxy(ctx: FaultContext, name: str, action: str, call: Any) -> Any:
             raise FaultError(f"{action} on proxy {name!r}: {type(exc).__name__}: {exc}") from exc
 
 
-@register("latency", "bandwidth", "timeout", "reset_peer", "slicer", "limit_data")
+@register(NetworkFault)
 class ToxicFault(Fault):
-    """One toxic on one proxy, in one direction, with its toxicity."""
+    """One toxic on one proxy, in one direction, with its toxicity; its type is the kind and
+    its attributes come from the spec (`toxic_attributes()`)."""
 
     @property
     def toxic_type(self) -> str:
@@ -81,14 +57,18 @@ class ToxicFault(Fault):
         assert isinstance(spec, NetworkFault)
         _with_proxy(ctx, spec.target, f"add toxic {self.id}", lambda proxy: proxy.add_toxic(
             type=self.toxic_type, name=self.id, stream=spec.stream, toxicity=spec.toxicity,
-            attributes=_attributes(spec)))
+            attributes=spec.toxic_attributes()))
 
     def revert(self, ctx: FaultContext) -> None:
-        _with_proxy(ctx, self.spec.target, f"remove toxic {self.id}",
-                    lambda proxy: proxy.destroy_toxic(self.id))
+        _with_proxy(ctx, self.spec.target, f"remove toxic {self.id}", self._destroy)
+
+    def _destroy(self, proxy: Proxy) -> None:
+        # NotFound: never added (its apply failed) or already gone, so nothing to undo.
+        with contextlib.suppress(NotFound):
+            proxy.destroy_toxic(self.id)
 
 
-@register("down")
+@register(DownFault)
 class ProxyDown(Fault):
     """The proxy is disabled (its listener closed, connections refused), then enabled again."""
 

@@ -28,6 +28,7 @@ from typing import Any
 from harness.faults.base import Fault
 from harness.faults.scheduler import FaultScheduler
 from harness.measure.follow import AnsweredRequests
+from harness.scenario.fault_specs import DeployFault
 
 __all__ = ["DeployWatcher", "watch_deploys"]
 
@@ -76,6 +77,7 @@ class DeployWatcher:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.events: list[dict[str, Any]] = []
+        self.write_failures = 0
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -108,7 +110,7 @@ class DeployWatcher:
     def _live_deploy(self) -> tuple[Fault, float] | None:
         """The active deploy fault not yet handled, and when it went live (its `applied`)."""
         for fault in self.scheduler.active():
-            if fault.spec.kind != "deploy" or fault.index in self._handled:
+            if not isinstance(fault.spec, DeployFault) or fault.index in self._handled:
                 continue
             applied = [e["ts"] for e in self.scheduler.events
                        if e["index"] == fault.index and e["event"] == "applied"]
@@ -144,13 +146,26 @@ class DeployWatcher:
         detail = {"burn_rate": round(burn, 3), "error_rate": round(error_rate, 4),
                   "requests": n, "window_s": self.window_s, "target": self.target,
                   "burn_threshold": self.burn_threshold}
-        detected = self._event("detected", fault, detail)
-        # Revert exactly as the timeline would: faults.jsonl gets its `reverted` row, and the
-        # scheduler's own later revert of this fault becomes a no-op.
+        # The evidence is written through _guarded: a failed write must not keep a bad
+        # release live. Revert exactly as the timeline would: faults.jsonl gets its
+        # `reverted` row, and the scheduler's own later revert of this fault becomes a no-op.
+        detected = self._guarded(lambda: self._event("detected", fault, detail))
+        fired = detected["ts"] if detected else self._clock()
         reverted = self.scheduler.revert_now(fault)
-        rolled = self._event("rolled_back" if reverted else "rollback_failed", fault, detail)
-        self._alert(detected["ts"], rolled["ts"], fault, detail)
+        rolled = self._guarded(lambda: self._event(
+            "rolled_back" if reverted else "rollback_failed", fault, detail))
+        resolved = rolled["ts"] if rolled else self._clock()
+        self._guarded(lambda: self._alert(fired, resolved, fault, detail))
         return reverted
+
+    def _guarded(self, write: Callable[[], Any]) -> Any:
+        """Run one evidence writer; a failure is logged and counted (`write_failures`)."""
+        try:
+            return write()
+        except Exception:
+            self.write_failures += 1
+            _log.exception("deploy watcher could not write its evidence")
+            return None
 
     # -- evidence ---------------------------------------------------------------------------
 
@@ -195,7 +210,7 @@ def watch_deploys(scheduler: FaultScheduler, run_dir: Path, auto_rollback: bool,
     """The watcher for a run (a context manager): a real one when the scenario has a `deploy`
     fault and the agent under test asks for it (the reference agent's `auto_rollback` flag,
     `Target.auto_rollback()`), else one that does nothing."""
-    has_deploy = any(f.spec.kind == "deploy" for f in scheduler.faults)
+    has_deploy = any(isinstance(f.spec, DeployFault) for f in scheduler.faults)
     if not has_deploy or not auto_rollback:
         return _Idle()
     return DeployWatcher(scheduler, run_dir, **options)

@@ -1,10 +1,17 @@
 """Run a scenario's faults on time and log every event to faults.jsonl.
 
-A background thread applies each fault at `at` and reverts it at `at + for` (times already
-scaled: pass `scenario.scaled(f).faults`). A fault without `for` stays until `stop()`, which
-also reverts, in reverse order of application, everything still active. A failing apply is
-recorded as `apply_failed` and the run goes on; a failing revert is recorded as
-`revert_failed` and never raised, so it cannot hide the error that ended the run.
+A background thread applies each fault at `at` and reverts it when its spec says
+(`FaultSpec.revert_at()`: `at + for`; times already scaled: pass `scenario.scaled(f).faults`).
+A fault without an end stays until `stop()`, which also reverts, in reverse order of
+application, everything still active.
+
+A fault is active from the moment its `apply()` starts, so `stop()` reverts one whose apply
+is still running. A failing apply is recorded as `apply_failed` and reverted at once (a
+`reverted` or `revert_failed` row with `partial: true`): whatever part of it took effect (a
+bad release restarted but never healthy) does not stay live; the run goes on. A failing revert
+is recorded as `revert_failed` and never raised, so it cannot hide the error that ended the
+run. Listeners (the faults.jsonl writer, `on_event`) are guarded: a failing one is logged and
+counted in `listener_failures`, and the timeline goes on.
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ import json
 import logging
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -40,6 +48,8 @@ class FaultScheduler:
         self.log_path = Path(log_path) if log_path is not None else None
         self.on_event = on_event
         self.events: list[Event] = []
+        # Failures per listener ("faults.jsonl", "on_event"); each was logged, none raised.
+        self.listener_failures: Counter[str] = Counter()
         self._clock = clock
         self._active: list[Fault] = []  # in order of application
         self._lock = threading.Lock()
@@ -77,7 +87,7 @@ class FaultScheduler:
         return self._revert(fault)
 
     def active(self) -> list[Fault]:
-        """Faults applied and not yet reverted (for the progress view)."""
+        """Faults whose apply has started and that are not yet reverted (progress view)."""
         with self._lock:
             return list(self._active)
 
@@ -93,14 +103,16 @@ class FaultScheduler:
     def _plan(self) -> list[tuple[float, int, int, str, Fault]]:
         """(time, phase, index, action, fault) in execution order. At one instant, reverts of
         earlier faults run before applies (a window ending as the next starts never overlaps);
-        a fault with `for: 0` is reverted right after its own apply."""
+        a fault that ends where it starts (`for: 0`, a crash) is reverted right after its own
+        apply."""
         steps = []
         for fault in self.faults:
             spec = fault.spec
             steps.append((spec.at, 1, fault.index, _APPLY, fault))
-            if spec.for_ is not None or spec.kind == "crash":
-                phase = 0 if spec.end() > spec.at else 2
-                steps.append((spec.end(), phase, fault.index, _REVERT, fault))
+            end = spec.revert_at()
+            if end is not None:
+                phase = 0 if end > spec.at else 2
+                steps.append((end, phase, fault.index, _REVERT, fault))
         return sorted(steps, key=lambda step: step[:3])
 
     def _run(self) -> None:
@@ -117,26 +129,36 @@ class FaultScheduler:
                 self._revert(fault)
 
     def _apply(self, fault: Fault) -> None:
+        with self._lock:
+            self._active.append(fault)  # active from the start: stop() reverts a hung apply
         try:
             fault.apply(self.ctx)
         except Exception as exc:  # any failure of one fault is evidence, not a crash of the run
             self._record("apply_failed", fault, exc)
+            self._revert(fault, partial=True)  # undo whatever part of it took effect
             return
         with self._lock:
-            self._active.append(fault)
+            reverted_meanwhile = fault not in self._active
         self._record("applied", fault)
+        if reverted_meanwhile:
+            # stop() gave up waiting and reverted it while apply still ran: apply's effect
+            # came after that revert, so undo it again.
+            self._undo(fault, partial=False)
 
-    def _revert(self, fault: Fault) -> bool:
+    def _revert(self, fault: Fault, *, partial: bool = False) -> bool:
         with self._lock:
             if fault not in self._active:
-                return False  # never applied (apply failed) or already reverted
+                return False  # already reverted (or never applied)
             self._active.remove(fault)
+        return self._undo(fault, partial=partial)
+
+    def _undo(self, fault: Fault, *, partial: bool) -> bool:
         try:
             fault.revert(self.ctx)
         except Exception as exc:  # recorded; never raised over the error that ends a run
-            self._record("revert_failed", fault, exc)
+            self._record("revert_failed", fault, exc, partial=partial)
             return False
-        self._record("reverted", fault)
+        self._record("reverted", fault, partial=partial)
         return True
 
     # -- events -----------------------------------------------------------------------------
@@ -146,6 +168,8 @@ class FaultScheduler:
         event: Literal["applied", "reverted", "apply_failed", "revert_failed"],
         fault: Fault,
         error: BaseException | None = None,
+        *,
+        partial: bool | None = None,
     ) -> None:
         spec = fault.spec
         record: Event = {
@@ -159,14 +183,26 @@ class FaultScheduler:
             "for_s": spec.for_,
             "error": None if error is None else f"{type(error).__name__}: {error}",
         }
+        if partial is not None:  # revert rows: does this undo an apply that failed?
+            record["partial"] = partial
         with self._lock:
             self.events.append(record)
             if self.log_path is not None:
-                with self.log_path.open("a", encoding="utf-8") as fh:
-                    fh.write(json.dumps(record) + "\n")
-                    fh.flush()
+                self._notify("faults.jsonl", self._write, record)
         if self.on_event is not None:
-            try:
-                self.on_event(record)
-            except Exception:  # a listener (progress view) must never break fault handling
-                _log.exception("fault event listener failed")
+            self._notify("on_event", self.on_event, record)
+
+    def _write(self, record: Event) -> None:
+        assert self.log_path is not None
+        with self.log_path.open("a", encoding="utf-8") as fh:
+            fh.write(json.dumps(record) + "\n")
+            fh.flush()
+
+    def _notify(self, name: str, listener: Callable[[Event], None], record: Event) -> None:
+        """Call one listener; its failure is logged and counted, never raised."""
+        try:
+            listener(record)
+        except Exception:
+            self.listener_failures[name] += 1
+            _log.exception("fault event listener %s failed on %s of fault %s", name,
+                           record["event"], record["index"])

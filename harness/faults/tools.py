@@ -3,38 +3,24 @@
 from __future__ import annotations
 
 import threading
-from typing import Any
 
 from harness.faults.base import Fault, FaultContext, register
 from harness.faults.control import BehaviourLayers, request
-from harness.scenario.fault_specs import (
-    FaultSpec,
-    PoisonDocumentFault,
-    ToolErrorFault,
-    ToolMalformedFault,
-    ToolSlowFault,
-)
+from harness.scenario.fault_specs import PoisonDocumentFault, ToolFault
 
 
-def behaviour_fields(spec: FaultSpec) -> dict[str, Any]:
-    match spec:
-        case ToolErrorFault():
-            return {"error_probability": spec.probability}
-        case ToolSlowFault():
-            return {"delay_ms": spec.delay_ms}
-        case ToolMalformedFault():
-            return {"malformed_probability": spec.probability}
-    return {"schema_drift": True}
-
-
-@register("tool_error", "tool_slow", "tool_malformed", "schema_drift")
+@register(ToolFault)
 class ToolBehaviourFault(Fault):
+    """Behaviour fields of the tool server, named by the spec (`control_fields()`)."""
+
+    spec: ToolFault
+
     def _layers(self, ctx: FaultContext) -> BehaviourLayers:
         url = ctx.require_tools()
         return ctx.shared(f"behaviour:{url}", lambda: BehaviourLayers(url, ctx.http_timeout_s))
 
     def apply(self, ctx: FaultContext) -> None:
-        self._layers(ctx).push(self.id, behaviour_fields(self.spec))
+        self._layers(ctx).push(self.id, self.spec.control_fields())
 
     def revert(self, ctx: FaultContext) -> None:
         self._layers(ctx).pop(self.id)
@@ -52,8 +38,8 @@ class _PlantedDocuments:
 
     def plant(self, fault_id: str, document: dict[str, str]) -> None:
         with self.lock:
+            self.active[fault_id] = document  # before the POST: a failed one is still removed
             request("POST", self.url, self.timeout_s, document)
-            self.active[fault_id] = document
 
     def remove(self, fault_id: str) -> None:
         with self.lock:
@@ -64,19 +50,18 @@ class _PlantedDocuments:
                 request("POST", self.url, self.timeout_s, document)
 
 
-@register("poison_document")
+@register(PoisonDocumentFault)
 class PoisonDocument(Fault):
     """An injected KB article planted for one tenant (an indirect prompt injection)."""
+
+    spec: PoisonDocumentFault
 
     def _documents(self, ctx: FaultContext) -> _PlantedDocuments:
         url = ctx.require_tools()
         return ctx.shared(f"documents:{url}", lambda: _PlantedDocuments(url, ctx.http_timeout_s))
 
     def apply(self, ctx: FaultContext) -> None:
-        spec = self.spec
-        assert isinstance(spec, PoisonDocumentFault)
-        self._documents(ctx).plant(
-            self.id, {"tenant": spec.tenant, "title": spec.title, "body": spec.body})
+        self._documents(ctx).plant(self.id, self.spec.document())
 
     def revert(self, ctx: FaultContext) -> None:
         self._documents(ctx).remove(self.id)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,6 +27,9 @@ TOOL_CALL_COLUMNS = [
     "latency_ms",
 ]
 FAULT_COLUMNS = ["ts", "event", "index", "kind", "target", "params", "at_s", "for_s", "error"]
+RECORDS = ("requests", "llm_calls", "tool_calls", "alerts")
+"""The record files `RunData.present` names (`requests` for requests.jsonl and its per-worker
+parts, and so on): a measure whose file is absent has no data, which is not a zero."""
 IN_FLIGHT_ERROR = "InFlightAtEnd"
 """The `error` of a request still unanswered when the load stopped (status 0): its outcome is
 unknown, so it is kept apart from the answered requests (`RunData.in_flight`)."""
@@ -67,6 +70,9 @@ class RunData:
     # Firing episodes from Prometheus (alerts.jsonl); None when the run had no Prometheus.
     alerts: list[dict[str, Any]] | None = None
     in_flight: pd.DataFrame = field(default_factory=lambda: _frame([], REQUEST_COLUMNS))
+    # Which of RECORDS the run had (load_run: the files that existed). Built by hand: the
+    # frames given count as present, `alerts` when it is not None.
+    present: frozenset[str] = frozenset({"requests", "llm_calls", "tool_calls"})
 
     @classmethod
     def from_records(
@@ -77,7 +83,12 @@ class RunData:
         faults: list[dict[str, Any]] | None = None,
         run: dict[str, Any] | None = None,
         alerts: list[dict[str, Any]] | None = None,
+        present: Iterable[str] | None = None,
     ) -> RunData:
+        """`present` defaults to the records given (not None); pass it to say otherwise."""
+        if present is None:
+            given = {"llm_calls": llm_calls, "tool_calls": tool_calls, "alerts": alerts}
+            present = {"requests", *(name for name, rows in given.items() if rows is not None)}
         answered, in_flight = split_in_flight(_frame(requests, REQUEST_COLUMNS))
         return cls(
             run_dir=None,
@@ -88,6 +99,7 @@ class RunData:
             faults=_frame(faults or [], FAULT_COLUMNS),
             run=run or {},
             alerts=alerts,
+            present=frozenset(present),
         )
 
     def fault_windows(self) -> list[tuple[float, float, str]]:
@@ -133,4 +145,5 @@ def _load(run_dir: Path, reader: FrameReader) -> RunData:
         run=json.loads(run_path.read_text()) if run_path.exists() else {},
         slo=json.loads(slo_path.read_text()) if slo_path.exists() else None,
         alerts=read_jsonl(alerts_path) if alerts_path.exists() else None,
+        present=frozenset(name for name in RECORDS if _paths(run_dir, name)),
     )

@@ -80,13 +80,13 @@ def _fault_targets(agent: AgentSpec | None, faults: list[tuple[int, FaultSpec]])
         return []
     issues: list[Issue] = []
     for index, fault in faults:
-        if fault.family != "process" or fault.target != "agent":
+        if fault.target != "agent":
             continue
-        if agent.kind == "url":
+        if agent.kind == "url" and fault.needs_started_process:
             issues.append((("faults", index, "target"),
                            f"kind {fault.kind!r} needs a process the harness started; "
                            "`agent.url` is already running"))
-        elif isinstance(fault, DeployFault):
+        elif fault.needs_reference_agent:
             issues.append((("faults", index, "kind"),
                            "kind 'deploy' restarts the reference agent with flag overrides; "
                            "not available with `agent.command`"))

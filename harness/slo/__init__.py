@@ -6,7 +6,8 @@
 """
 
 from harness.slo.evaluate import SLOReport, SLOResult, Verdict, evaluate
-from harness.slo.spec import MEASURES, MeasureInfo, SLOSpec, parse_slo
+from harness.slo.registry import MEASURES, MeasureInfo, measure
+from harness.slo.spec import SLOSpec, parse_slo
 
 __all__ = [
     "MEASURES",
@@ -16,5 +17,6 @@ __all__ = [
     "SLOSpec",
     "Verdict",
     "evaluate",
+    "measure",
     "parse_slo",
 ]

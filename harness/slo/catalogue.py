@@ -1,4 +1,7 @@
-"""The SLO catalogue: one function per measure over a prepared `Scope`.
+"""The SLO catalogue: one function per measure over a prepared `Scope`, each declared by
+`@measure(...)` with its row of the measure table (`harness.slo.registry`): unit, selectors,
+minimum sample, description and the record files it needs. Adding a measure is adding one
+decorated function here (docs/extending.md).
 
 Each function takes the scope, the parsed spec (its `filters` narrow the requests first, its
 `params` tune the measure) and the evaluation context, and returns a `Measurement`: the value
@@ -16,8 +19,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from harness.slo.registry import measure
 from harness.slo.scope import PHASES, Scope, phases
-from harness.slo.spec import SLOSpec
+from harness.slo.spec import ROWS, ROWS_NO_DURING, SLOSpec
 from harness.slo.stats import (
     bootstrap_ci,
     bootstrap_replicates,
@@ -26,13 +30,16 @@ from harness.slo.stats import (
     wilson,
 )
 
-__all__ = ["CATALOGUE", "Context", "Measurement"]
+__all__ = ["Context", "Measurement"]
 
 DEFAULT_BUDGET_TARGET = 0.999  # error_budget_remaining, burn_rate
 DEFAULT_RECOVERY_TARGET = 0.99  # recovery_time
 DEFAULT_BURN_WINDOW_S = 30.0
 DEFAULT_BURN_MIN_REQUESTS = 10
 DEFAULT_RECOVERY_WINDOW_S = 5.0
+# What measures over the LLM ledger / the tool log need: the file, and rows tied to requests.
+_LEDGER: dict[str, Any] = {"needs": ("requests", "llm_calls"), "joins": "llm_calls"}
+_TOOL_LOG: dict[str, Any] = {"needs": ("requests", "tool_calls"), "joins": "tool_calls"}
 
 
 @dataclass
@@ -82,24 +89,35 @@ def _mean_with_offset(values: np.ndarray, offset: float, rng: np.random.Generato
 # ---- requests ---------------------------------------------------------------------------
 
 
+@measure("count", ROWS, 0, "number of selected user requests", empty_is_inconclusive=False)
 def requests(scope: Scope, spec: SLOSpec, ctx: Context) -> Measurement:
     """Number of selected user requests."""
     n = int(scope.mask(spec.filters).sum())
     return _exact(float(n), n)
 
 
+@measure("ratio", (*ROWS, "refusals"), 10,
+         "ok requests / requests; a 429 is a failed request, unless refusals=exclude leaves "
+         "out a tenant's refusals over its own quota (HTTP 429: rate_limit_error)")
 def availability(scope: Scope, spec: SLOSpec, ctx: Context) -> Measurement:
-    """ok requests / requests (ok = a 2xx answer). Wilson interval."""
+    """ok requests / requests (ok = a 2xx answer). Wilson interval.
+
+    A 429 is not ok, like any other refusal. With `refusals=exclude` the refusals of a tenant
+    over its own quota (`error` "HTTP 429: rate_limit_error") leave the sample altogether:
+    the agent kept its promise to the other tenants, the tenant asked for more than its share.
+    """
     mask = scope.mask(spec.filters)
     return _ratio(int(scope.ok[mask].sum()), int(mask.sum()))
 
 
+@measure("ratio", (*ROWS, "refusals"), 10, "failed (not ok) requests / requests")
 def error_rate(scope: Scope, spec: SLOSpec, ctx: Context) -> Measurement:
     """Failed requests (not ok) / requests. Wilson interval."""
     mask = scope.mask(spec.filters)
     return _ratio(int((~scope.ok[mask]).sum()), int(mask.sum()))
 
 
+@measure("ratio", ROWS, 10, "requests answered with degraded=true / requests")
 def degraded_rate(scope: Scope, spec: SLOSpec, ctx: Context) -> Measurement:
     """Requests answered with degraded=true / all requests (failed included). Wilson interval."""
     mask = scope.mask(spec.filters)
@@ -114,6 +132,10 @@ def _waited_past_objective(scope: Scope, spec: SLOSpec) -> np.ndarray:
     pending = scope.in_flight
     waited = pending.latency_s[pending.mask(spec.filters)]
     return waited[waited > spec.threshold if spec.op == "<=" else waited >= spec.threshold]
+
+
+_PCT = ("{q}th percentile of latency_ms/1000 over all selected requests, failed ones included, "
+        "and requests in flight at the end that had already waited past an upper bound")
 
 
 def _latency(q: float) -> Callable[[Scope, SLOSpec, Context], Measurement]:
@@ -138,6 +160,12 @@ def _latency(q: float) -> Callable[[Scope, SLOSpec, Context], Measurement]:
     return latency
 
 
+for _q, _min_n in ((50, 10), (90, 10), (95, 20), (99, 100)):
+    measure("seconds", ROWS, _min_n, _PCT.format(q=_q))(_latency(_q / 100))
+
+
+@measure("per_second", ROWS, 1,
+         "requests / seconds of the selected period (run, fault windows, ...)")
 def throughput(scope: Scope, spec: SLOSpec, ctx: Context) -> Measurement:
     """Requests / seconds of the selected period (the run, or its fault/baseline/recovery part).
 
@@ -154,6 +182,9 @@ def _budget_target(spec: SLOSpec, ctx: Context, default: float) -> float:
     return spec.params.get("target") or ctx.availability_target or default
 
 
+@measure("ratio", (*ROWS, "refusals", "target"), 10,
+         "1 - failed / ((1 - target) * requests); target from the selector, else the "
+         "availability SLO of the same set, else 99.9%")
 def error_budget_remaining(scope: Scope, spec: SLOSpec, ctx: Context) -> Measurement:
     """1 - failed / allowed failures, allowed = (1 - target) * requests.
 
@@ -170,6 +201,9 @@ def error_budget_remaining(scope: Scope, spec: SLOSpec, ctx: Context) -> Measure
                        {"target": target, "failed": failed, "allowed": budget * n})
 
 
+@measure("number", (*ROWS, "refusals", "window", "target", "min_requests"), 10,
+         "worst error rate over sliding windows [t, t+window) starting at each request "
+         "(windows with >= min_requests requests, default 10; window default 30s) / (1 - target)")
 def burn_rate(scope: Scope, spec: SLOSpec, ctx: Context) -> Measurement:
     """Worst error rate over windows [t, t + window) starting at each request, / (1 - target).
 
@@ -208,6 +242,7 @@ def _unfiltered(spec: SLOSpec) -> bool:
     return not spec.filters
 
 
+@measure("usd", ROWS, 10, "ledger cost_usd / user requests", **_LEDGER, orphans=True)
 def cost_per_request(scope: Scope, spec: SLOSpec, ctx: Context) -> Measurement:
     """Ledger cost_usd of the selected requests (joined by correlation id) / user requests.
 
@@ -218,12 +253,16 @@ def cost_per_request(scope: Scope, spec: SLOSpec, ctx: Context) -> Measurement:
     return _mean_with_offset(scope.cost[mask], orphan, ctx.rng_for(spec.name))
 
 
+@measure("usd", ROWS, 10, "1000 * ledger cost_usd / user requests", **_LEDGER,
+         orphans=True)
 def cost_per_1k_requests(scope: Scope, spec: SLOSpec, ctx: Context) -> Measurement:
     """1000 * cost_per_request."""
     m = cost_per_request(scope, spec, ctx)
     return _scaled(m, 1000.0)
 
 
+@measure("usd", ROWS, 10, "ledger cost_usd / seconds of the selected period * 3600",
+         **_LEDGER, orphans=True)
 def cost_per_hour(scope: Scope, spec: SLOSpec, ctx: Context) -> Measurement:
     """Ledger cost / seconds of the selected period * 3600: this traffic kept up for an hour.
 
@@ -244,6 +283,9 @@ def _scaled(m: Measurement, factor: float) -> Measurement:
     return Measurement(scale(m.value), scale(m.ci_low), scale(m.ci_high), m.n, m.detail)
 
 
+@measure("ratio", ROWS, 10,
+         "cache_read_input_tokens / (input_tokens + cache_creation_input_tokens + "
+         "cache_read_input_tokens), summed over ledger calls", **_LEDGER, orphans=True)
 def cache_hit_ratio(scope: Scope, spec: SLOSpec, ctx: Context) -> Measurement:
     """Sum of cache_read_input_tokens / sum of all input tokens (input_tokens +
     cache_creation_input_tokens + cache_read_input_tokens) over the ledger calls.
@@ -274,12 +316,15 @@ def cache_hit_ratio(scope: Scope, spec: SLOSpec, ctx: Context) -> Measurement:
     return Measurement(value, low, high, calls)
 
 
+@measure("number", ROWS, 10,
+         "mean ledger calls per user request (correlation_id = request_id)", **_LEDGER)
 def llm_calls_per_request(scope: Scope, spec: SLOSpec, ctx: Context) -> Measurement:
     """Mean number of ledger calls whose correlation_id is the request's id (0 if none)."""
     return _mean_with_offset(scope.calls[scope.mask(spec.filters)].astype(float), 0.0,
                              ctx.rng_for(spec.name))
 
 
+@measure("number", ROWS, 1, "most ledger calls made for one user request", **_LEDGER)
 def max_llm_calls_per_request(scope: Scope, spec: SLOSpec, ctx: Context) -> Measurement:
     """Largest number of ledger calls made for one user request (exact)."""
     mask = scope.mask(spec.filters)
@@ -292,6 +337,9 @@ def max_llm_calls_per_request(scope: Scope, spec: SLOSpec, ctx: Context) -> Meas
     return _exact(float(calls[worst]), n, request_id=request_id)
 
 
+@measure("number", ROWS_NO_DURING, 10,
+         "LLM calls per request started in a fault window / LLM calls per request started "
+         "outside every fault window (needs both)", **_LEDGER)
 def retry_amplification(scope: Scope, spec: SLOSpec, ctx: Context) -> Measurement:
     """(LLM calls per request started in a fault window) / (the same outside every window).
 
@@ -322,6 +370,7 @@ def retry_amplification(scope: Scope, spec: SLOSpec, ctx: Context) -> Measuremen
 # ---- security and residency -------------------------------------------------------------
 
 
+@measure("count", ROWS, 1, "requests whose reply held another tenant's canary")
 def leaks(scope: Scope, spec: SLOSpec, ctx: Context) -> Measurement:
     """Requests whose reply held at least one other tenant's canary (leaked_canaries non-empty).
 
@@ -343,13 +392,16 @@ def _joined_tool_calls(scope: Scope, spec: SLOSpec) -> tuple[np.ndarray, np.ndar
     return pos, (pos >= 0) & mask[np.maximum(pos, 0)]
 
 
+@measure("count", ROWS, 1,
+         "tool calls with status ok whose effective tenant differs from the tenant of the "
+         "user request they served (joined by correlation_id)", **_TOOL_LOG)
 def unauthorized_tool_calls(scope: Scope, spec: SLOSpec, ctx: Context) -> Measurement:
     """Tool calls with status ok whose effective `tenant` is not the tenant of the user request
     they served (joined by correlation_id): data really crossed tenants, whatever the agent
     claims. Tool calls matching no request cannot be judged and are not counted."""
     pos, selected = _joined_tool_calls(scope, spec)
     if pos.size == 0:
-        return _exact(0.0, 0)
+        return _exact(0.0, 0, reason="the tool log holds no tool call")
     tools = scope.data.tool_calls
     joined = selected & (pos >= 0)
     requester = np.where(joined, scope.tenant[np.maximum(pos, 0)], None)
@@ -359,16 +411,21 @@ def unauthorized_tool_calls(scope: Scope, spec: SLOSpec, ctx: Context) -> Measur
     return _exact(float(bad.sum()), int(joined.sum()), unjoined=int((pos < 0).sum()))
 
 
+@measure("count", ROWS, 1, "tool calls the tool server refused (authorized=false)",
+         **_TOOL_LOG, orphans=True)
 def blocked_tool_calls(scope: Scope, spec: SLOSpec, ctx: Context) -> Measurement:
     """Tool calls the tool server refused (authorized=false). Informational: a defence at work."""
     pos, selected = _joined_tool_calls(scope, spec)
     if pos.size == 0:
-        return _exact(0.0, 0)
+        return _exact(0.0, 0, reason="the tool log holds no tool call")
     authorized = scope.data.tool_calls["authorized"].astype(object).to_numpy()
     refused = selected & (authorized == False)  # noqa: E712 (object array, None stays unknown)
     return _exact(float(refused.sum()), int(selected.sum()))
 
 
+@measure("count", ("tenant", "during"), 1,
+         "ledger calls of tenants whose region is eu served by a region other than eu",
+         needs=("llm_calls",))
 def residency_violations(scope: Scope, spec: SLOSpec, ctx: Context) -> Measurement:
     """Ledger calls of a tenant whose home region is "eu" that were served with region != "eu".
 
@@ -379,7 +436,8 @@ def residency_violations(scope: Scope, spec: SLOSpec, ctx: Context) -> Measureme
         return _nothing(reason="the run does not say which region each tenant lives in")
     eu = [t for t, r in scope.regions.items() if r == "eu"]
     if ledger.empty or not eu:
-        return _exact(0.0, 0, eu_tenants=eu)
+        reason = "no tenant of the run lives in the eu" if not eu else "the ledger holds no call"
+        return _exact(0.0, 0, eu_tenants=eu, reason=reason)
     rows = ledger["tenant"].isin(eu).to_numpy(dtype=bool, copy=True)
     if "tenant" in spec.filters:
         rows &= (ledger["tenant"] == spec.filters["tenant"]).to_numpy(dtype=bool, na_value=False)
@@ -391,9 +449,46 @@ def residency_violations(scope: Scope, spec: SLOSpec, ctx: Context) -> Measureme
                   regions=sorted({str(r) for r in ledger["region"][bad]}))
 
 
+# ---- detection --------------------------------------------------------------------------
+
+
+@measure("seconds", ("alert",), 1,
+         "seconds from the first fault's apply until an alert (selector alert=<name>, default: "
+         "any) first fired, read from alerts.jsonl (Prometheus); never fired: the SLO fails",
+         needs=("alerts",))
+def time_to_detect(scope: Scope, spec: SLOSpec, ctx: Context) -> Measurement:
+    """Seconds from the first fault's apply to the first firing of the alert named by the
+    selector `alert` (any alert without it), from the run's alerts.jsonl (Prometheus firing
+    episodes, at the query step's resolution). Episodes that started before the fault do not
+    count: they were not caused by it. Never fired after the fault: the value is the run time
+    left after the apply and the SLO fails. No faults, or no alerts.jsonl (the run had no
+    Prometheus): no value (inconclusive). Exact (no interval)."""
+    if not scope.windows:
+        return _nothing(reason="no fault windows")
+    alerts = scope.data.alerts or []  # None: `needs` made the SLO inconclusive already
+    name = spec.selector.get("alert")
+    applied = min(start for start, _ in scope.windows)
+    matching = [a for a in alerts if name is None or a.get("alert") == name]
+    before = [a for a in matching if float(a["ts"]) < applied]
+    after = sorted((a for a in matching if float(a["ts"]) >= applied),
+                   key=lambda a: float(a["ts"]))
+    detail: dict[str, Any] = {"fault_applied": applied, "alert": name,
+                              "firing_before_fault": len(before)}
+    if not after:
+        m = _exact(max(0.0, scope.end - applied), 0, detected=False, **detail)
+        m.failed = True
+        return m
+    first = after[0]
+    return _exact(float(first["ts"]) - applied, len(after), detected=True,
+                  fired=first.get("alert"), step_s=first.get("step_s"), **detail)
+
+
 # ---- recovery ---------------------------------------------------------------------------
 
 
+@measure("seconds", (*ROWS_NO_DURING, "window", "target"), 1,
+         "seconds from the last fault's revert until availability over [t, t+window) "
+         "(default 5s) first meets target (default: the availability objective, else 99%)")
 def recovery_time(scope: Scope, spec: SLOSpec, ctx: Context) -> Measurement:
     """Seconds from the last fault's revert to the first t whose window [t, t + window)
     (default 5s, within the run) has requests and availability >= target (default: the
@@ -426,65 +521,3 @@ def recovery_time(scope: Scope, spec: SLOSpec, ctx: Context) -> Measurement:
         return m
     t = float(candidates[int(np.argmax(met))])
     return _exact(t - revert, int(after.size), recovered=True, **detail)
-
-
-# ---- detection --------------------------------------------------------------------------
-
-
-def time_to_detect(scope: Scope, spec: SLOSpec, ctx: Context) -> Measurement:
-    """Seconds from the first fault's apply to the first firing of the alert named by the
-    selector `alert` (any alert without it), from the run's alerts.jsonl (Prometheus firing
-    episodes, at the query step's resolution). Episodes that started before the fault do not
-    count: they were not caused by it. Never fired after the fault: the value is the run time
-    left after the apply and the SLO fails. No faults, or no alerts.jsonl (the run had no
-    Prometheus): no value (inconclusive). Exact (no interval)."""
-    if not scope.windows:
-        return _nothing(reason="no fault windows")
-    alerts = scope.data.alerts
-    if alerts is None:
-        return _nothing(reason="no alerts.jsonl: the run had no Prometheus")
-    name = spec.selector.get("alert")
-    applied = min(start for start, _ in scope.windows)
-    matching = [a for a in alerts if name is None or a.get("alert") == name]
-    before = [a for a in matching if float(a["ts"]) < applied]
-    after = sorted((a for a in matching if float(a["ts"]) >= applied),
-                   key=lambda a: float(a["ts"]))
-    detail: dict[str, Any] = {"fault_applied": applied, "alert": name,
-                              "firing_before_fault": len(before)}
-    if not after:
-        m = _exact(max(0.0, scope.end - applied), 0, detected=False, **detail)
-        m.failed = True
-        return m
-    first = after[0]
-    return _exact(float(first["ts"]) - applied, len(after), detected=True,
-                  fired=first.get("alert"), step_s=first.get("step_s"), **detail)
-
-
-Measure = Callable[[Scope, SLOSpec, Context], Measurement]
-
-CATALOGUE: dict[str, Measure] = {
-    "requests": requests,
-    "availability": availability,
-    "error_rate": error_rate,
-    "degraded_rate": degraded_rate,
-    "latency_p50": _latency(0.50),
-    "latency_p90": _latency(0.90),
-    "latency_p95": _latency(0.95),
-    "latency_p99": _latency(0.99),
-    "throughput": throughput,
-    "error_budget_remaining": error_budget_remaining,
-    "burn_rate": burn_rate,
-    "cost_per_request": cost_per_request,
-    "cost_per_1k_requests": cost_per_1k_requests,
-    "cost_per_hour": cost_per_hour,
-    "cache_hit_ratio": cache_hit_ratio,
-    "llm_calls_per_request": llm_calls_per_request,
-    "max_llm_calls_per_request": max_llm_calls_per_request,
-    "retry_amplification": retry_amplification,
-    "leaks": leaks,
-    "unauthorized_tool_calls": unauthorized_tool_calls,
-    "blocked_tool_calls": blocked_tool_calls,
-    "residency_violations": residency_violations,
-    "recovery_time": recovery_time,
-    "time_to_detect": time_to_detect,
-}

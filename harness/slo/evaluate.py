@@ -5,6 +5,9 @@ Verdicts (per SLO):
   strict   pass iff the whole 95% interval meets it, fail iff the whole interval misses it.
   Either mode: "inconclusive" when there is no value, or the sample is smaller than the
   measure's documented minimum (`MEASURES[m].min_n`; n == 0 always, except for `requests`).
+  Missing data is never a pass: a record file the measure needs that the run lacks, or a
+  ledger / tool log none of whose rows matches a request where the measure needs that join,
+  makes the SLO inconclusive without measuring, its `detail.reason` saying which.
   A measure may fail on its own terms (recovery_time when the run never recovered).
 Overall: fail if any SLO fails, else inconclusive if any is (or there are none), else pass.
 """
@@ -19,9 +22,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 from harness.measure import RunData
-from harness.slo.catalogue import CATALOGUE, Context, Measurement
+from harness.slo.catalogue import Context, Measurement
+from harness.slo.registry import MEASURES, MeasureInfo
 from harness.slo.scope import Scope
-from harness.slo.spec import MEASURES, Op, SLOSpec, parse_slo
+from harness.slo.spec import Op, SLOSpec, parse_slo
 from harness.slo.stats import rng_for
 
 __all__ = ["SLOReport", "SLOResult", "Verdict", "evaluate", "meets"]
@@ -119,6 +123,28 @@ def _verdict(spec: SLOSpec, m: Measurement, strict: bool) -> Verdict:
     return "inconclusive"
 
 
+_FILES = {
+    "requests": "request records (requests.jsonl)",
+    "llm_calls": "LLM ledger (llm_calls.jsonl)",
+    "tool_calls": "tool log (tool_calls.jsonl)",
+    "alerts": "alerts.jsonl (the run had no Prometheus)",
+}
+
+
+def _missing_data(info: MeasureInfo, spec: SLOSpec, scope: Scope) -> str | None:
+    """Why the run cannot decide this SLO at all, or None when it has the data."""
+    data = scope.data
+    for record in info.needs:
+        if record not in data.present or (record == "alerts" and data.alerts is None):
+            return f"no {_FILES[record]} in the run"
+    if info.joins is not None and (spec.filters or not info.orphans):
+        rows, joined = scope.joined(info.joins)
+        if rows and not joined:
+            return (f"none of the {rows} rows of the {_FILES[info.joins]} matches a request "
+                    "(correlation_id = request_id): the agent did not pass its request id on")
+    return None
+
+
 def _budget_remaining(spec: SLOSpec, value: float | None) -> float | None:
     """Share of the error budget left, for ratio objectives of availability-like measures."""
     if value is None or spec.measure not in _BUDGET_MEASURES:
@@ -165,14 +191,17 @@ def evaluate(
                   rng_for=lambda key: rng_for(key, seed))
     results: list[SLOResult] = []
     for spec in spec_list:
-        m = CATALOGUE[spec.measure](scope, spec, ctx)
+        info = MEASURES[spec.measure]
+        reason = _missing_data(info, spec, scope)
+        m = (Measurement(None, None, None, 0, {"reason": reason}) if reason is not None
+             else info.fn(scope, spec, ctx))
         results.append(SLOResult(
             name=spec.name, measure=spec.measure, selector=dict(spec.selector),
             objective=spec.objective, op=spec.op, threshold=spec.threshold, unit=spec.unit,
             value=m.value, ci_low=m.ci_low, ci_high=m.ci_high, n=m.n,
             verdict=_verdict(spec, m, strict),
             budget_remaining=_budget_remaining(spec, m.value),
-            description=MEASURES[spec.measure].description, detail=_clean(m.detail),
+            description=info.description, detail=_clean(m.detail),
         ))
     verdicts = {r.verdict for r in results}
     overall: Verdict = ("fail" if "fail" in verdicts

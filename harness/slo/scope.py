@@ -5,6 +5,10 @@ request by `correlation_id == request_id`; per-request sums (LLM calls, cost, to
 computed once here, so a selector narrows the ledger by narrowing the requests. Ledger rows
 whose correlation id matches no request are counted only by an SLO without row selectors.
 
+Refusals (selector `refusals=exclude`): requests the agent refused because their tenant was
+over its own quota, i.e. whose `error` is `QUOTA_REFUSAL` (HTTP 429, error type
+rate_limit_error), are left out of the selection.
+
 Phases (selector `during`) partition the requests by `ts_start`:
   faults    inside any fault window (applied .. reverted; a fault never reverted lasts to the end)
   recovery  after the last fault window ended
@@ -23,7 +27,10 @@ import pandas as pd
 
 from harness.measure import RunData
 
-__all__ = ["PHASES", "Scope", "phases", "tenant_regions"]
+__all__ = ["PHASES", "QUOTA_REFUSAL", "Scope", "phases", "tenant_regions"]
+
+QUOTA_REFUSAL = "HTTP 429: rate_limit_error"
+"""A request record's `error` when the agent refused a tenant over its own quota."""
 
 
 def tenant_regions(run: dict[str, Any]) -> dict[str, str]:
@@ -143,6 +150,14 @@ class Scope:
         positions = self._index_positions
         return np.where(found >= 0, positions[np.maximum(found, 0)], -1)
 
+    def joined(self, record: str) -> tuple[int, int]:
+        """(rows, rows tied to a request) of the LLM ledger or the tool log."""
+        if record == "llm_calls":
+            joined = int(self.calls.sum())
+            return joined + self.orphan_calls, joined
+        positions = self.tool_positions()
+        return int(positions.size), int((positions >= 0).sum())
+
     def tool_positions(self) -> np.ndarray:
         """request_positions of the tool log, computed once."""
         if self._tool_positions is None:
@@ -180,6 +195,8 @@ class Scope:
             elif name == "region":
                 in_region = [t for t, r in self.regions.items() if r == value]
                 mask &= req["tenant"].isin(in_region).to_numpy(dtype=bool)
+            elif name == "refusals" and value == "exclude":
+                mask &= ~(req["error"] == QUOTA_REFUSAL).to_numpy(dtype=bool, na_value=False)
         self._masks[key] = mask
         return mask
 

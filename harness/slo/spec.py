@@ -5,23 +5,25 @@
 
 Every problem raises `harness.errors.SLOError` whose message lists what is allowed (measures,
 the measure's selectors and their values, objective forms), so a scenario author can fix the
-file from the message alone. The measure table here is the single source of truth for which
-measures exist, their unit and their selectors; `harness.slo.catalogue` implements them.
+file from the message alone. Which measures exist, their unit and their selectors come from
+the measure table (`harness.slo.registry.MEASURES`, declared by `@measure` in the catalogue).
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from types import MappingProxyType
 from typing import Literal
 
 from harness.errors import SLOError
+from harness.slo.registry import MEASURES, MeasureInfo, Unit
 
 __all__ = [
     "DURING_VALUES",
     "MEASURES",
     "OPS",
+    "ROWS",
+    "ROWS_NO_DURING",
     "MeasureInfo",
     "Op",
     "SLOSpec",
@@ -31,9 +33,6 @@ __all__ = [
 
 Op = Literal[">=", "<=", ">", "<", "=="]
 OPS: tuple[Op, ...] = (">=", "<=", "==", ">", "<")
-# ratio: 0..1 ("99.9%" or "0.999"); seconds ("5s", "250ms"); usd ("$0.02"); count;
-# per_second (requests/s); number (dimensionless, e.g. calls per request).
-Unit = Literal["ratio", "seconds", "usd", "count", "per_second", "number"]
 
 # Selectors that narrow rows, and their allowed values (None = free text).
 FILTERS: dict[str, tuple[str, ...] | None] = {
@@ -42,6 +41,8 @@ FILTERS: dict[str, tuple[str, ...] | None] = {
     "during": ("faults", "baseline", "recovery"),
     "attack": ("true", "false"),
     "region": None,
+    # exclude: leave out a tenant's refusals over its own quota (HTTP 429 rate_limit_error)
+    "refusals": ("include", "exclude"),
 }
 DURING_VALUES = FILTERS["during"]
 # Selectors that are parameters of the measure, with what they take.
@@ -54,86 +55,9 @@ PARAMS: dict[str, str] = {
 NAMES: dict[str, str] = {
     "alert": "a Prometheus alert name, e.g. AgentAvailabilityBurnPage",
 }
-_ALL = ("tenant", "task", "during", "attack", "region")
-_NO_DURING = ("tenant", "task", "attack", "region")
-
-
-@dataclass(frozen=True)
-class MeasureInfo:
-    """What a measure is: its unit, the selectors it accepts and when it can decide."""
-
-    unit: Unit
-    selectors: tuple[str, ...]
-    # Below this many samples (n) the default verdict is "inconclusive".
-    min_n: int
-    description: str
-    # False for measures where an empty sample is itself a verdict (e.g. `requests >= 100`).
-    empty_is_inconclusive: bool = True
-
-
-def _m(unit: Unit, selectors: tuple[str, ...], min_n: int, description: str,
-       empty_is_inconclusive: bool = True) -> MeasureInfo:
-    return MeasureInfo(unit, selectors, min_n, description, empty_is_inconclusive)
-
-
-_PCT = ("{q}th percentile of latency_ms/1000 over all selected requests, failed ones included, "
-        "and requests in flight at the end that had already waited past an upper bound")
-
-MEASURES: MappingProxyType[str, MeasureInfo] = MappingProxyType({
-    "requests": _m("count", _ALL, 0, "number of selected user requests",
-                   empty_is_inconclusive=False),
-    "availability": _m("ratio", _ALL, 10, "ok requests / requests"),
-    "error_rate": _m("ratio", _ALL, 10, "failed (not ok) requests / requests"),
-    "degraded_rate": _m("ratio", _ALL, 10, "requests answered with degraded=true / requests"),
-    "latency_p50": _m("seconds", _ALL, 10, _PCT.format(q=50)),
-    "latency_p90": _m("seconds", _ALL, 10, _PCT.format(q=90)),
-    "latency_p95": _m("seconds", _ALL, 20, _PCT.format(q=95)),
-    "latency_p99": _m("seconds", _ALL, 100, _PCT.format(q=99)),
-    "throughput": _m("per_second", _ALL, 1,
-                     "requests / seconds of the selected period (run, fault windows, ...)"),
-    "error_budget_remaining": _m(
-        "ratio", (*_ALL, "target"), 10,
-        "1 - failed / ((1 - target) * requests); target from the selector, else the "
-        "availability SLO of the same set, else 99.9%"),
-    "burn_rate": _m(
-        "number", (*_ALL, "window", "target", "min_requests"), 10,
-        "worst error rate over sliding windows [t, t+window) starting at each request "
-        "(windows with >= min_requests requests, default 10; window default 30s) / (1 - target)"),
-    "cost_per_request": _m("usd", _ALL, 10, "ledger cost_usd / user requests"),
-    "cost_per_1k_requests": _m("usd", _ALL, 10, "1000 * ledger cost_usd / user requests"),
-    "cost_per_hour": _m("usd", _ALL, 10,
-                        "ledger cost_usd / seconds of the selected period * 3600"),
-    "cache_hit_ratio": _m(
-        "ratio", _ALL, 10,
-        "cache_read_input_tokens / (input_tokens + cache_creation_input_tokens + "
-        "cache_read_input_tokens), summed over ledger calls"),
-    "llm_calls_per_request": _m("number", _ALL, 10,
-                                "mean ledger calls per user request (correlation_id = request_id)"),
-    "max_llm_calls_per_request": _m("number", _ALL, 1,
-                                    "most ledger calls made for one user request"),
-    "retry_amplification": _m(
-        "number", _NO_DURING, 10,
-        "LLM calls per request started in a fault window / LLM calls per request started "
-        "outside every fault window (needs both)"),
-    "leaks": _m("count", _ALL, 1, "requests whose reply held another tenant's canary"),
-    "unauthorized_tool_calls": _m(
-        "count", _ALL, 1,
-        "tool calls with status ok whose effective tenant differs from the tenant of the "
-        "user request they served (joined by correlation_id)"),
-    "blocked_tool_calls": _m("count", _ALL, 1,
-                             "tool calls the tool server refused (authorized=false)"),
-    "residency_violations": _m(
-        "count", ("tenant", "during"), 1,
-        "ledger calls of tenants whose region is eu served by a region other than eu"),
-    "time_to_detect": _m(
-        "seconds", ("alert",), 1,
-        "seconds from the first fault's apply until an alert (selector alert=<name>, default: "
-        "any) first fired, read from alerts.jsonl (Prometheus); never fired: the SLO fails"),
-    "recovery_time": _m(
-        "seconds", (*_NO_DURING, "window", "target"), 1,
-        "seconds from the last fault's revert until availability over [t, t+window) "
-        "(default 5s) first meets target (default: the availability objective, else 99%)"),
-})
+# The row selectors most measures take ("rows" in README.md).
+ROWS = ("tenant", "task", "during", "attack", "region")
+ROWS_NO_DURING = ("tenant", "task", "attack", "region")
 
 _OBJECTIVE_FORMS = {
     "ratio": '">= 99.9%", ">= 0.999", "<= 1%"',

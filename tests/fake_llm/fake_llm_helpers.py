@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 SONNET = "claude-sonnet-5-5"
+# What the SDK sends; raw HTTP tests send it too (the API requires anthropic-version).
+API_HEADERS = {"anthropic-version": "2026-10-21"}
 HAIKU = "claude-haiku-5-5"
 
 ORDER_TOOL = {

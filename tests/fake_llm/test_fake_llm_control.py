@@ -12,7 +12,7 @@ from pathlib import Path
 import anthropic
 import httpx
 import pytest
-from fake_llm_helpers import SONNET, TOOLS
+from fake_llm_helpers import API_HEADERS, SONNET, TOOLS
 
 from harness.fake_llm import FakeLLMServer
 from harness.fake_llm.behaviour import FIELDS
@@ -75,7 +75,7 @@ def _outcomes(seed: int) -> list[tuple[int, str]]:
     with FakeLLMServer(seed=seed) as llm:
         llm.set_behaviour(error_probability=0.5, error_status=529)
         out = []
-        with httpx.Client(base_url=llm.url, timeout=10) as http:
+        with httpx.Client(base_url=llm.url, timeout=10, headers=API_HEADERS) as http:
             for i in range(12):
                 body = {
                     "model": SONNET,

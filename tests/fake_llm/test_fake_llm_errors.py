@@ -7,7 +7,7 @@ import time
 import anthropic
 import httpx
 import pytest
-from fake_llm_helpers import SONNET
+from fake_llm_helpers import API_HEADERS, SONNET
 
 from harness.fake_llm import FakeLLMServer
 
@@ -15,6 +15,7 @@ USER = [{"role": "user", "content": "hello"}]
 
 
 def _post(llm: FakeLLMServer, **kwargs: object) -> httpx.Response:
+    kwargs.setdefault("headers", API_HEADERS)
     return httpx.post(f"{llm.url}/v1/messages", timeout=10, **kwargs)  # type: ignore[arg-type]
 
 

@@ -21,6 +21,7 @@ ROW = {
     "ts": 1.0,
     "request_id": "req_01x",
     "correlation_id": None,
+    "trace_id": None,
     "tenant": None,
     "model": SONNET,
     "region": "eu",
@@ -41,14 +42,19 @@ FINITE = st.floats(allow_nan=False, allow_infinity=False)
 TEXT = st.none() | st.text()
 
 
-@given(ts=FINITE, request_id=st.text(), corr=TEXT, tenant=TEXT, latency=FINITE)
+@given(ts=FINITE, request_id=st.text(), corr=TEXT, trace=TEXT, tenant=TEXT, latency=FINITE)
 def test_template_row_and_line_equal_the_general_encoding(
-    ts: float, request_id: str, corr: str | None, tenant: str | None, latency: float
+    ts: float,
+    request_id: str,
+    corr: str | None,
+    trace: str | None,
+    tenant: str | None,
+    latency: float,
 ) -> None:
     template = RowTemplate(ROW)
-    row = template.row(ts, request_id, corr, tenant, latency)
+    row = template.row(ts, request_id, corr, trace, tenant, latency)
     expected = {**ROW, "ts": ts, "request_id": request_id, "correlation_id": corr}
-    expected.update(tenant=tenant, latency_ms=latency)
+    expected.update(trace_id=trace, tenant=tenant, latency_ms=latency)
     assert row == expected and tuple(row) == ROW_FIELDS
     assert template.line(row) == json.dumps(row) + "\n"
 
@@ -57,7 +63,7 @@ def test_ledger_file_has_one_canonical_line_per_row(tmp_path: Path) -> None:
     path = tmp_path / "sub" / "calls.jsonl"
     ledger = Ledger(path)
     ledger.append(ROW)
-    ledger.append_templated(RowTemplate(ROW), 2.5, "req_01y", 'c"1', "t\u00e9", 1.25)
+    ledger.append_templated(RowTemplate(ROW), 2.5, "req_01y", 'c"1', "ab" * 16, "t\u00e9", 1.25)
     lines = path.read_text(encoding="utf-8").splitlines(keepends=True)  # before close: flushed
     ledger.close()
     assert lines == [json.dumps(row) + "\n" for row in ledger.rows()]
@@ -100,18 +106,17 @@ def test_ids_bytes_and_str_share_one_counter() -> None:
     assert got[0].startswith("msg_01") and got[1].startswith("toolu_01") and len(got[0]) == 30
 
 
-def test_admit_with_output_equals_admit_then_record_output() -> None:
+def test_output_estimate_is_taken_at_admission_and_settled_at_the_end() -> None:
     now = [0.0]
-    combined = RateLimiter(requests=3, tokens=100, clock=lambda: now[0])
-    split = RateLimiter(requests=3, tokens=100, clock=lambda: now[0])
-    for step, (inp, out) in enumerate([(10, 5), (50, 30), (50, 1), (5, 5), (5, 5), (90, 9)]):
-        now[0] = step * 0.5
-        wait = combined.admit(inp, out)
-        assert wait == split.admit(inp)
-        if wait <= 0:
-            split.record_output(out)
-        assert combined.headers() == split.headers()
-    assert combined.admit(1) > 0  # the request bucket ran dry
+    limiter = RateLimiter(requests=10, tokens=1000, clock=lambda: now[0], output_tokens=100)
+    assert limiter.admit(10, 80) == 0  # 80 of 100 output tokens reserved for max_tokens
+    assert limiter.admit(10, 30) > 0 and limiter.exceeded == "output tokens"
+    limiter.settle(80, 20)  # the call produced 20: 60 come back
+    assert limiter.admit(10, 30) == 0
+    assert limiter.admit(2000, 0) > 0 and limiter.exceeded == "input tokens"
+    levels = dict((k.decode(), v.decode()) for k, v in limiter.headers())
+    assert levels["anthropic-ratelimit-output-tokens-remaining"] == "50"
+    assert levels["anthropic-ratelimit-input-tokens-remaining"] == "980"
 
 
 def test_calm_behaviour_skips_the_dice_but_faults_still_apply() -> None:

@@ -6,7 +6,7 @@ import asyncio
 
 import anthropic
 import httpx
-from fake_llm_helpers import HAIKU, ORDER_TOOL, SONNET, TOOLS
+from fake_llm_helpers import API_HEADERS, HAIKU, ORDER_TOOL, SONNET, TOOLS
 
 from harness.fake_llm import FakeLLMServer
 
@@ -67,7 +67,7 @@ def test_raw_sse_event_sequence(llm: FakeLLMServer) -> None:
         "tools": TOOLS,
         "messages": [{"role": "user", "content": "Where is ORD-1004?"}],
     }
-    resp = httpx.post(f"{llm.url}/v1/messages", json=body, timeout=10)
+    resp = httpx.post(f"{llm.url}/v1/messages", json=body, timeout=10, headers=API_HEADERS)
     assert resp.headers["content-type"].startswith("text/event-stream")
     names = [line[7:] for line in resp.text.splitlines() if line.startswith("event: ")]
     assert names[:3] == ["message_start", "content_block_start", "ping"]
@@ -143,6 +143,7 @@ def test_every_response_has_request_id_and_rate_limit_headers(llm: FakeLLMServer
     ok = httpx.post(
         f"{llm.url}/v1/messages",
         json={"model": SONNET, "max_tokens": 10, "messages": [{"role": "user", "content": "hi"}]},
+        headers=API_HEADERS,
     )
     bad = httpx.post(f"{llm.url}/v1/messages", content=b"{not json")
     for resp in (ok, bad):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import anthropic
 import httpx2
 import pytest
-from fake_llm_helpers import ORDER_TOOL, SONNET
+from fake_llm_helpers import API_HEADERS, ORDER_TOOL, SONNET
 
 from harness.fake_llm import FakeLLMServer
 
@@ -70,7 +70,7 @@ def test_malformed_tool_call_breaks_the_schema(
 
 
 def test_malformed_streamed_tool_json_is_invalid(llm: FakeLLMServer) -> None:
-    llm.set_behaviour(malformed_tool_probability=1.0)
+    llm.set_behaviour(malformed_tool_probability=1.0, malformed_tool_mode="invalid_json")
     body = {
         "model": SONNET,
         "max_tokens": 300,
@@ -80,7 +80,7 @@ def test_malformed_streamed_tool_json_is_invalid(llm: FakeLLMServer) -> None:
     }
     import json
 
-    text = httpx2.post(f"{llm.url}/v1/messages", json=body, timeout=10).text
+    text = httpx2.post(f"{llm.url}/v1/messages", json=body, timeout=10, headers=API_HEADERS).text
     partial = "".join(
         json.loads(line[6:])["delta"]["partial_json"]
         for line in text.splitlines()
@@ -102,6 +102,7 @@ def test_delays_do_not_block_other_requests(llm: FakeLLMServer) -> None:
             f"{llm.url}/v1/messages",
             json={"model": SONNET, "max_tokens": 10, "messages": LONG},
             timeout=10,
+            headers=API_HEADERS,
         )
         done.append(time.monotonic())
 

@@ -21,6 +21,7 @@ WEATHER = {
                      "required": ["city"]},
 }
 ASK = [{"role": "user", "content": "Explain briefly why the sky looks blue during the day."}]
+OLD_VERSION = {"anthropic-version": "2023-06-01"}  # the version that still takes sampling
 
 
 def _think(client: anthropic.Anthropic, **kw: Any) -> Any:
@@ -101,16 +102,22 @@ def test_a_signed_block_passed_back_is_accepted_and_a_tampered_one_is_a_400(
         (HAIKU_45, {"type": "adaptive"}, {}, "not supported for model"),
         (OPUS_5, {"type": "enabled", "budget_tokens": 2048}, {}, "not supported for model"),
         (SONNET_46, {"type": "enabled", "budget_tokens": 2048},
-         {"extra_body": {"temperature": 0.5}},
+         {"extra_body": {"temperature": 0.5}, "extra_headers": OLD_VERSION},
          "`temperature` may only be set to 1"),
-        (SONNET_46, {"type": "enabled", "budget_tokens": 2048}, {"extra_body": {"top_k": 5}},
+        (SONNET_46, {"type": "enabled", "budget_tokens": 2048},
+         {"extra_body": {"top_k": 5}, "extra_headers": OLD_VERSION},
          "`top_k` must be unset"),
+        # Under the SDK's own version the sampling fields are gone before thinking is read.
+        (SONNET_46, {"type": "enabled", "budget_tokens": 2048},
+         {"extra_body": {"temperature": 0.5}},
+         "temperature: Extra inputs are not permitted"),
         (SONNET_46, {"type": "enabled", "budget_tokens": 2048},
          {"tools": [WEATHER], "tool_choice": {"type": "any"}},
          "Thinking may not be enabled when tool_choice forces tool use."),
     ],
 )
-# The SDK 2.15 no longer has sampling parameters; older clients still send them (extra_body).
+# The SDK 2.15 no longer has sampling parameters; older clients still send them (extra_body)
+# under the API version that allowed them.
 def test_bad_thinking_is_a_400(client: anthropic.Anthropic, model: str, thinking: Any,
                                extra: dict[str, Any], message: str) -> None:
     with pytest.raises(anthropic.BadRequestError) as bad:

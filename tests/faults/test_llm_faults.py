@@ -96,3 +96,18 @@ def test_missing_control_url_is_a_fault_error():
     ctx = FaultContext(toxiproxy_url="http://127.0.0.1:9", llm_control={})
     with pytest.raises(FaultError, match="no fake LLM control URL for target 'llm'"):
         build_fault(0, spec(target="llm", kind="loop")).apply(ctx)
+
+
+def test_a_failed_update_is_undone_without_undoing_others(fake_llm):
+    """The scheduler reverts a fault whose apply failed: its layer must come off cleanly."""
+    from harness.faults.control import BehaviourLayers
+
+    baseline = behaviour(fake_llm.url)
+    layers = BehaviourLayers(fake_llm.url, 10.0)
+    with pytest.raises(FaultError, match="HTTP 400"):
+        layers.push("f0_slow_ttft", {"ttft_ms": -5})  # the server refuses it
+    layers.push("f1_slow_ttft", {"ttft_ms": 500})
+    layers.pop("f0_slow_ttft")  # restores the field to the layer still active
+    assert behaviour(fake_llm.url)["ttft_ms"] == 500
+    layers.pop("f1_slow_ttft")
+    assert behaviour(fake_llm.url) == baseline

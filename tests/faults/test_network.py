@@ -82,3 +82,13 @@ def test_unknown_proxy_is_a_fault_error_naming_the_known_ones(toxiproxy):
     fault = build_fault(0, spec(target="llm_eu", kind="latency", latency_ms=1))
     with pytest.raises(FaultError, match=r"no proxy 'llm_eu'.*proxies: .*llm"):
         fault.apply(ctx)
+
+
+def test_reverting_a_toxic_that_was_never_added_does_nothing(toxiproxy):
+    """The scheduler reverts a failed apply too: for a toxic that never came, a no-op."""
+    ctx = FaultContext(toxiproxy_url=toxiproxy.url)
+    other = build_fault(0, spec(target="llm", kind="latency", latency_ms=10))
+    other.apply(ctx)
+    build_fault(1, spec(target="llm", kind="latency", latency_ms=20)).revert(ctx)
+    assert set(toxics(toxiproxy.url, "llm")) == {"f0_latency"}
+    other.revert(ctx)

@@ -111,14 +111,16 @@ def test_failing_apply_and_revert_are_recorded_and_the_run_goes_on(tmp_path):
     log = tmp_path / "faults.jsonl"
     scheduler = FaultScheduler(faults, ctx, log)
     scheduler.start()
-    wait_for(lambda: len(scheduler.events) == 4)
+    wait_for(lambda: len(scheduler.events) == 5)
     scheduler.stop()  # must not raise although thaw fails again
-    events = [(e["event"], e["index"]) for e in read_events(log)]
-    assert events == [("apply_failed", 0), ("applied", 1), ("revert_failed", 1), ("applied", 2),
-                      ("revert_failed", 2)]
-    failed = read_events(log)[0]
-    assert "kill failed on purpose" in failed["error"]
-    assert ("wait_healthy", "agent") not in recorder.names()  # never applied: never reverted
+    rows = read_events(log)
+    events = [(e["event"], e["index"]) for e in rows]
+    # The failed apply is reverted at once (the crash's revert: the agent must be back).
+    assert events == [("apply_failed", 0), ("reverted", 0), ("applied", 1), ("revert_failed", 1),
+                      ("applied", 2), ("revert_failed", 2)]
+    assert "kill failed on purpose" in rows[0]["error"]
+    assert [e.get("partial") for e in rows] == [None, True, None, False, None, False]
+    assert recorder.names()[:2] == [("kill", "agent"), ("wait_healthy", "agent")]
 
 
 def test_crash_without_for_is_reverted_right_after_its_apply(tmp_path):
@@ -143,6 +145,7 @@ def test_a_failing_listener_does_not_stop_faults(tmp_path):
     with scheduler:
         wait_for(lambda: len(scheduler.events) == 2)
     assert recorder.names() == [("freeze", "llm"), ("thaw", "llm")]
+    assert scheduler.listener_failures == {"on_event": 2}
 
 
 def test_scaled_scenario_drives_the_schedule():
@@ -155,3 +158,82 @@ def test_scaled_scenario_drives_the_schedule():
                                None)
     assert [f.id for f in scheduler.faults] == ["f0_http_error", "f1_latency", "f2_crash"]
     assert scheduler.faults[1].spec.at == pytest.approx(0.4)
+
+
+class BadRelease(Recorder):
+    """The deploy's new release never turns healthy; the original flags do."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.overrides: list[dict[str, Any] | None] = []
+
+    def restart(self, name: str, overrides: dict[str, Any] | None = None) -> None:
+        self.overrides.append(overrides)
+        super().restart(name, overrides)
+
+    def wait_healthy(self, name: str, timeout_s: float) -> None:
+        super().wait_healthy(name, timeout_s)
+        if self.overrides and self.overrides[-1]:
+            raise StackError(name, f"not healthy within {timeout_s}s")
+
+
+def test_a_deploy_that_never_turns_healthy_is_rolled_back_at_once(tmp_path):
+    procs = BadRelease()
+    ctx = FaultContext(toxiproxy_url="http://127.0.0.1:9", processes=procs)
+    deploy = spec(target="agent", kind="deploy", set={"fail_rate": 0.5}, health_timeout_s=1)
+    scheduler = FaultScheduler([deploy], ctx, tmp_path / "faults.jsonl")
+    with scheduler:
+        wait_for(lambda: len(scheduler.events) == 2)
+        assert scheduler.active() == []  # the bad release is not live for the rest of the run
+    assert procs.overrides == [{"fail_rate": 0.5}, {}]
+    rows = read_events(tmp_path / "faults.jsonl")
+    assert [(e["event"], e.get("partial")) for e in rows] == [("apply_failed", None),
+                                                              ("reverted", True)]
+    assert "not healthy within 1.0s" in rows[0]["error"]
+
+
+class HungFreeze(Recorder):
+    """freeze() blocks until released: an apply still running when the run stops."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.entered = threading.Event()
+        self.release = threading.Event()
+
+    def freeze(self, name: str) -> None:
+        super().freeze(name)
+        self.entered.set()
+        self.release.wait(30)
+
+
+def test_a_fault_is_active_and_reverted_while_its_apply_still_runs(tmp_path):
+    procs = HungFreeze()
+    ctx = FaultContext(toxiproxy_url="http://127.0.0.1:9", processes=procs)
+    scheduler = FaultScheduler([spec(target="llm", kind="freeze")], ctx, None)
+    scheduler.start()
+    assert procs.entered.wait(10)
+    assert [f.spec.kind for f in scheduler.active()] == ["freeze"]
+    scheduler.stop(join_timeout_s=0.05)  # gives up waiting for the apply, reverts anyway
+    assert procs.names() == [("freeze", "llm"), ("thaw", "llm")]
+    procs.release.set()  # the apply ends after its revert: undone once more
+    wait_for(lambda: [e["event"] for e in scheduler.events] == ["reverted", "applied",
+                                                                "reverted"])
+    assert procs.names()[-1] == ("thaw", "llm")
+
+
+def test_a_failing_log_writer_is_counted_and_the_timeline_goes_on(tmp_path):
+    recorder = Recorder()
+    ctx = FaultContext(toxiproxy_url="http://127.0.0.1:9", processes=recorder)
+    seen: list[str] = []
+    faults = [spec(target="llm", kind="freeze", **{"for": "10ms"}),
+              spec(target="tools", kind="freeze", at="20ms", **{"for": "10ms"})]
+    # A directory where the log file should be: every write fails.
+    (tmp_path / "faults.jsonl").mkdir()
+    scheduler = FaultScheduler(faults, ctx, tmp_path / "faults.jsonl",
+                               on_event=lambda e: seen.append(e["event"]))
+    with scheduler:
+        wait_for(lambda: len(scheduler.events) == 4)
+    assert recorder.names() == [("freeze", "llm"), ("thaw", "llm"), ("freeze", "tools"),
+                                ("thaw", "tools")]
+    assert scheduler.listener_failures == {"faults.jsonl": 4}
+    assert seen == ["applied", "reverted", "applied", "reverted"]  # later listeners still run
