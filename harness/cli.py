@@ -26,6 +26,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "list": ("harness.commands.list", "list scenarios as a table"),
     "report": ("harness.commands.report", "re-render report.html of a run directory"),
     "compare": ("harness.commands.compare", "render two runs side by side"),
+    "gate": ("harness.commands.gate", "candidate vs baseline, same chaos; exit 1 if worse"),
     "serve": ("harness.commands.serve", "serve one component: fake-llm, toxiproxy"),
 }
 

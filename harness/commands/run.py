@@ -27,6 +27,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="reference agent profile (default: the scenario's, or those in "
                              "its `expect`)")
     parser.add_argument("--seed", type=int, default=None, help="override the scenario's seed")
+    parser.add_argument("--repeat", type=int, default=1, metavar="N",
+                        help="run each scenario N times (seeds S, S+1, ...): pass^N and a "
+                             "t-interval across runs per SLO (repeats.html)")
     parser.add_argument("--time-scale", type=float, default=1.0, metavar="F",
                         help="multiply every duration and fault time by F (e.g. 0.25)")
     parser.add_argument("--out", type=Path, default=Path("reports"), metavar="DIR",
@@ -63,13 +66,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def main(args: argparse.Namespace) -> int:
     from harness.report import render_index, summary_markdown
     from harness.run.junit import slo_line, write_junit
-    from harness.run.runner import RunOptions, junit_entry, profiles_for, run_scenario
+    from harness.run.runner import RunOptions, junit_entry, run_scenario
     from harness.scenario import load_scenarios
 
     if args.time_scale <= 0:
         raise UsageError(f"--time-scale must be > 0, got {args.time_scale}")
     if args.workers < 0:
         raise UsageError(f"--workers must be >= 0, got {args.workers}")
+    if args.repeat < 1:
+        raise UsageError(f"--repeat must be >= 1, got {args.repeat}")
     if args.ablate_flags and not args.ablate:
         raise UsageError("--ablate-flags needs --ablate")
     scenarios = load_scenarios([Path(p) for p in args.paths])  # all problems, or exit 2
@@ -83,9 +88,9 @@ def main(args: argparse.Namespace) -> int:
         return _ablate(scenarios, options, args, console)
     results = []
     for scenario in scenarios:
-        for profile in profiles_for(scenario, args.profile):
+        for profile, run_options in _repeats(scenario, args, options):
             console.print(f"[bold]▶ {scenario.name}[/] ({profile})")
-            result = run_scenario(scenario, profile, options)
+            result = run_scenario(scenario, profile, run_options)
             results.append(result)
             for slo in result.slos:
                 console.print(f"   {slo_line(slo)}")
@@ -109,9 +114,47 @@ def main(args: argparse.Namespace) -> int:
         print(results[0].report_html)
     if args.junit:
         write_junit(args.junit, [junit_entry(r) for r in results])
+    summary = summary_markdown(run_dirs) if args.summary_md else ""
+    if args.repeat > 1:
+        summary += "\n" + _report_repeats(results, args, console)
     if args.summary_md:
-        args.summary_md.write_text(summary_markdown(run_dirs), encoding="utf-8")
+        args.summary_md.write_text(summary, encoding="utf-8")
     return 0 if all(r.succeeded for r in results) else 1
+
+
+def _repeats(scenario: Scenario, args: argparse.Namespace,
+             options: RunOptions) -> list[tuple[str, RunOptions]]:
+    """(profile, options) of every run: each profile `--repeat` times, seeds S, S+1, ..."""
+    from dataclasses import replace
+
+    from harness.run.runner import profiles_for
+
+    first = args.seed if args.seed is not None else scenario.seed
+    return [(profile, replace(options, seed=first + i) if args.repeat > 1 else options)
+            for profile in profiles_for(scenario, args.profile) for i in range(args.repeat)]
+
+
+def _report_repeats(results: list, args: argparse.Namespace, console: Console) -> str:
+    """pass^N per scenario and profile on the console and in repeats.html; the Markdown."""
+    from harness.gate.repeat import aggregate, repeat_markdown
+    from harness.report.fmt import slo_value
+    from harness.report.repeats import render_repeats
+
+    groups = aggregate(results)
+    table = Table(title=f"pass^{args.repeat}")
+    for column in ("scenario", "profile", "SLO", "per run", "mean [95% t]", "pass^N"):
+        table.add_column(column)
+    for g in groups:
+        for r in g.rows:
+            table.add_row(g.scenario, g.profile, r.slo,
+                          ", ".join(slo_value(v, r.unit) for v in r.values),
+                          f"{slo_value(r.mean, r.unit)} [{slo_value(r.low, r.unit)}, "
+                          f"{slo_value(r.high, r.unit)}]", f"{r.passed}/{len(r.verdicts)}")
+        console.print(f"{g.scenario} ({g.profile}): pass^{len(g.runs)} {g.verdict.upper()} "
+                      f"({g.passed}/{len(g.runs)} runs passed)")
+    console.print(table)
+    console.print(f"repeats: {render_repeats(groups, args.out / 'repeats.html')}")
+    return repeat_markdown(groups)
 
 
 def _ablate(scenarios: list[Scenario], options: RunOptions, args: argparse.Namespace,

@@ -14,18 +14,8 @@ def _probability() -> Any:
     return Field(default=0.0, ge=0.0, le=1.0)
 
 
-StreamErrorType = Literal[
-    "overloaded_error",
-    "api_error",
-    "rate_limit_error",
-    "timeout_error",
-    "invalid_request_error",
-    "authentication_error",
-    "permission_error",
-    "not_found_error",
-    "request_too_large",
-    "billing_error",
-]
+# One list with the scenario's `stream_error` fault kind.
+from harness.scenario.fault_specs import StreamErrorType  # noqa: E402
 
 
 class Behaviour(BaseModel):

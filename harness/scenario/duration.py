@@ -1,12 +1,14 @@
-"""Durations as scenario files write them: `250ms`, `15s`, `1.5s`, `2m`, `1h`, or bare seconds."""
+"""The one duration grammar, for scenario keys and SLO text alike: `250ms`, `15s`, `1.5s`,
+`2m` (or `2min`), `1h`, `30sec`, or bare seconds."""
 
 from __future__ import annotations
 
 import math
 import re
 
-_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
-_PATTERN = re.compile(r"^\s*(\d+(?:\.\d+)?|\.\d+)\s*(ms|s|m|h)?\s*$")
+UNITS = {"ms": 0.001, "s": 1.0, "sec": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0}
+"""Unit -> seconds (SLO objectives use it for their time units too)."""
+_PATTERN = re.compile(r"^\s*(\d+(?:\.\d+)?|\.\d+)\s*(ms|sec|s|min|m|h)?\s*$")
 
 
 def parse_duration(value: object) -> float:
@@ -16,7 +18,7 @@ def parse_duration(value: object) -> float:
     if isinstance(value, int | float):
         seconds = float(value)
     elif isinstance(value, str) and (match := _PATTERN.match(value)):
-        seconds = float(match.group(1)) * _UNITS[match.group(2) or "s"]
+        seconds = float(match.group(1)) * UNITS[match.group(2) or "s"]
     else:
         raise ValueError(_bad(value))
     if not math.isfinite(seconds) or seconds < 0:

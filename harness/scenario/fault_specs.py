@@ -220,12 +220,24 @@ class StreamCutFault(LLMFault):
         return {"stream_cut_probability": self.probability}
 
 
+# The error types the real API sends in a mid-stream `error` event (harness/fake_llm/README.md).
+StreamErrorType = Literal[
+    "overloaded_error", "api_error", "rate_limit_error", "timeout_error",
+    "invalid_request_error", "authentication_error", "permission_error", "not_found_error",
+    "request_too_large", "billing_error",
+]
+
+
 class StreamErrorFault(LLMFault):
+    """After HTTP 200, the stream ends with an `error` event of `error_type`."""
+
     kind: Literal["stream_error"]
     probability: Probability = 1.0
+    error_type: StreamErrorType = "overloaded_error"
 
     def control_fields(self) -> dict[str, Any]:
-        return {"stream_error_probability": self.probability}
+        return {"stream_error_probability": self.probability,
+                "stream_error_type": self.error_type}
 
 
 class TruncatedToolJsonFault(LLMFault):
@@ -237,11 +249,28 @@ class TruncatedToolJsonFault(LLMFault):
 
 
 class MalformedToolCallFault(LLMFault):
+    """Tool input the SDK cannot turn into a valid call: `schema` (valid JSON that breaks the
+    tool's input_schema) or `invalid_json` (JSON that partial parsing cannot repair)."""
+
     kind: Literal["malformed_tool_call"]
+    probability: Probability = 1.0
+    mode: Literal["schema", "invalid_json"] = "schema"
+
+    def control_fields(self) -> dict[str, Any]:
+        return {"malformed_tool_probability": self.probability, "malformed_tool_mode": self.mode}
+
+
+class StopReasonFault(LLMFault):
+    """Replies are cut half-way and end with `stop_reason` (refusal, pause_turn,
+    model_context_window_exceeded), so an agent's handling of each can be tested."""
+
+    kind: Literal["stop_reason"]
+    stop_reason: Literal["refusal", "pause_turn", "model_context_window_exceeded"]
     probability: Probability = 1.0
 
     def control_fields(self) -> dict[str, Any]:
-        return {"malformed_tool_probability": self.probability}
+        return {"stop_override": self.stop_reason,
+                "stop_override_probability": self.probability}
 
 
 class LoopFault(LLMFault):

@@ -149,6 +149,76 @@ class LoadSpec(StrictModel):
         return self
 
 
+def _loopback_url(url: str) -> str:
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.scheme not in ("http", "https") or not (
+        host == "localhost" or host.startswith("127.") or host == "::1"
+    ):
+        raise ValueError(f"`url` {url!r} must be http(s) on loopback "
+                         "(127.0.0.1 or localhost): load stays on this machine")
+    return url
+
+
+class GateSide(StrictModel):
+    """One side of `harness gate`: a reference-agent SPEC, a command we start, or a URL."""
+
+    spec: str | None = Field(default=None, min_length=1)  # hardened:retries=false,...
+    command: str | None = Field(default=None, min_length=1)
+    url: str | None = None
+    env: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> GateSide:
+        given = [k for k in ("spec", "command", "url") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of `spec` (the reference agent, e.g. "
+                             "hardened:retries=false), `command` or `url`")
+        if self.command is not None and "{port}" not in self.command:
+            raise ValueError("`command` must contain {port}: the harness picks a free port")
+        if self.url is not None:
+            _loopback_url(self.url)
+        if self.env and self.command is None:
+            raise ValueError("`env` applies only with `command`")
+        if self.spec is not None:
+            from harness.gate.spec import parse_spec  # validates flags like agent.set
+
+            parse_spec(self.spec)
+        return self
+
+
+def _min_effect_syntax(value: str | float) -> str:
+    text = str(value).strip()
+    if not re.fullmatch(r"\$?(\d+\.?\d*|\.\d+)\s*(ms|s|m|%|pp|x)?", text):
+        raise ValueError(f"cannot read {text!r}; use a time (250ms), percentage points "
+                         "(0.5pp), a share of the baseline (10%) or a plain number")
+    return text
+
+
+MinEffectText = Annotated[str | float, AfterValidator(_min_effect_syntax)]
+
+
+class GateSpec(StrictModel):
+    """`harness gate` defaults of this scenario: the two sides and per-SLO minimum effects."""
+
+    baseline: GateSide | None = None
+    candidate: GateSide | None = None
+    min_effect: dict[str, MinEffectText] = Field(default_factory=dict)
+
+    @field_validator("min_effect")
+    @classmethod
+    def _fits_the_measure(cls, value: dict[str, str]) -> dict[str, str]:
+        from harness.gate.effects import KINDS, measure_of, parse_min_effect
+
+        for name, text in value.items():
+            measure = measure_of(name)
+            if measure is None:
+                raise ValueError(f"{name!r} is not an SLO the gate compares; measures: "
+                                 f"{', '.join(KINDS)}")
+            parse_min_effect(measure, text)
+        return value
+
+
 class Scenario(StrictModel):
     name: Slug
     title: str = Field(min_length=1)
@@ -161,8 +231,21 @@ class Scenario(StrictModel):
     faults: list[AnyFault] = Field(default_factory=list)
     slos: dict[str, str] = Field(default_factory=dict)
     expect: dict[ExpectKey, Verdict] = Field(default_factory=dict)
+    gate: GateSpec | None = None
 
     _source: Path | None = PrivateAttr(default=None)
+
+    @field_validator("gate")
+    @classmethod
+    def _min_effects_name_slos(cls, gate: GateSpec | None, info: Any) -> GateSpec | None:
+        slos = info.data.get("slos")
+        if gate is None or slos is None:
+            return gate
+        unknown = [name for name in gate.min_effect if name not in slos]
+        if unknown:
+            raise ValueError(f"min_effect names {', '.join(map(repr, unknown))}, not an SLO "
+                             f"of this scenario; its SLOs: {', '.join(slos) or '(none)'}")
+        return gate
 
     @property
     def source(self) -> Path | None:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from harness.errors import SLOError
+from harness.scenario.duration import UNITS, parse_duration
 from harness.slo.registry import MEASURES, MeasureInfo, Unit
 
 __all__ = [
@@ -71,7 +72,7 @@ _OBJECTIVE_FORMS = {
 _NAME_RE = re.compile(r"^\s*([a-z0-9_]+)\s*(?:\[(.*)\])?\s*$")
 _OBJ_RE = re.compile(r"^\s*(>=|<=|==|>|<)\s*(\$)?\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?)"
                      r"\s*([a-z%/]*)\s*$", re.IGNORECASE)
-_TIME_UNITS = {"ms": 0.001, "s": 1.0, "sec": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0}
+_TIME_UNITS = UNITS  # one grammar with scenario durations (harness.scenario.duration)
 
 
 @dataclass(frozen=True)
@@ -106,14 +107,6 @@ def _allowed_selectors(measure: str) -> str:
         else:
             parts.append(f"{key}=<name>")
     return ", ".join(parts)
-
-
-def parse_duration(text: str) -> float:
-    """`"250ms"` -> 0.25, `"30s"` -> 30.0, `"2m"` -> 120.0; raises ValueError otherwise."""
-    match = re.fullmatch(r"\s*(\d+\.?\d*|\.\d+)\s*(ms|s|sec|m|min|h)\s*", text)
-    if not match:
-        raise ValueError(f"not a duration: {text!r} (use e.g. 250ms, 30s, 2m)")
-    return float(match.group(1)) * _TIME_UNITS[match.group(2)]
 
 
 def parse_ratio(text: str) -> float:

@@ -27,6 +27,15 @@ def _json(data: Any, status: int = 200) -> Response:
     return Response(body, status_code=status, media_type="application/json")
 
 
+async def _not_found(request: Request, exc: Exception) -> Response:
+    # The bodies of Go's http.NotFound and gorilla/mux's 405, so clients see what they would.
+    return Response("404 page not found\n", 404, media_type="text/plain; charset=utf-8")
+
+
+async def _not_allowed(request: Request, exc: Exception) -> Response:
+    return Response(b"", 405)
+
+
 def _error(err: ApiError) -> Response:
     return _json(err.to_json(), err.status)
 
@@ -152,4 +161,6 @@ def create_app(proxies: ProxyCollection) -> Starlette:
         Route("/version", version, methods=["GET"]),
         Route("/metrics", metrics, methods=["GET"]),
     ]
-    return Starlette(routes=routes)
+    app = Starlette(routes=routes, exception_handlers={404: _not_found, 405: _not_allowed})
+    app.router.redirect_slashes = False  # as Toxiproxy: "/proxies/" is a 404, not a redirect
+    return app

@@ -36,7 +36,8 @@ class ToxicSpec:
             "name": self.name,
             "type": self.type,
             "stream": self.stream,
-            "toxicity": self.toxicity,
+            # As Go encodes a float64: a whole number without ".0" (1, not 1.0).
+            "toxicity": int(self.toxicity) if self.toxicity.is_integer() else self.toxicity,
         }
 
 

@@ -23,8 +23,14 @@ def behaviour(url: str) -> dict:
     ({"kind": "slow_tokens", "token_ms": 30}, {"token_ms": 30}),
     ({"kind": "stream_cut", "probability": 0.5}, {"stream_cut_probability": 0.5}),
     ({"kind": "stream_error"}, {"stream_error_probability": 1.0}),
+    ({"kind": "stream_error", "error_type": "api_error"},
+     {"stream_error_probability": 1.0, "stream_error_type": "api_error"}),
     ({"kind": "truncated_tool_json", "probability": 0.2}, {"truncated_tool_json_probability": 0.2}),
     ({"kind": "malformed_tool_call"}, {"malformed_tool_probability": 1.0}),
+    ({"kind": "malformed_tool_call", "mode": "invalid_json", "probability": 0.5},
+     {"malformed_tool_probability": 0.5, "malformed_tool_mode": "invalid_json"}),
+    ({"kind": "stop_reason", "stop_reason": "pause_turn"},
+     {"stop_override": "pause_turn", "stop_override_probability": 1.0}),
     ({"kind": "loop"}, {"loop": True}),
     ({"kind": "token_flood", "output_tokens": 4000}, {"output_tokens": 4000}),
     ({"kind": "susceptible"}, {"susceptible": True}),
@@ -111,3 +117,17 @@ def test_a_failed_update_is_undone_without_undoing_others(fake_llm):
     assert behaviour(fake_llm.url)["ttft_ms"] == 500
     layers.pop("f1_slow_ttft")
     assert behaviour(fake_llm.url) == baseline
+
+
+def test_a_stop_reason_fault_reaches_an_sdk_agent(fake_llm):
+    anthropic = pytest.importorskip("anthropic")
+    ctx = FaultContext(toxiproxy_url="http://127.0.0.1:9", llm_control={"llm": fake_llm.url})
+    fault = build_fault(0, spec(target="llm", kind="stop_reason", stop_reason="refusal"))
+    client = anthropic.Anthropic(base_url=fake_llm.url, api_key="k", max_retries=0)
+    ask = {"model": "claude-sonnet-5-5", "max_tokens": 200,
+           "messages": [{"role": "user", "content": "Tell me about your refund policy."}]}
+    assert client.messages.create(**ask).stop_reason == "end_turn"
+    fault.apply(ctx)
+    assert client.messages.create(**ask).stop_reason == "refusal"
+    fault.revert(ctx)
+    assert client.messages.create(**ask).stop_reason == "end_turn"

@@ -26,7 +26,7 @@ REQUIRED = {"latency": {"latency_ms": 5}, "bandwidth": {"rate_kbps": 1},
             "limit_data": {"bytes": 10}, "http_error": {"status": 529},
             "slow_ttft": {"ttft_ms": 1}, "slow_tokens": {"token_ms": 1},
             "tool_slow": {"delay_ms": 1}, "poison_document": {"tenant": "acme"},
-            "deploy": {"set": {"fail_rate": 0.5}}}
+            "deploy": {"set": {"fail_rate": 0.5}}, "stop_reason": {"stop_reason": "refusal"}}
 
 
 def minimal(kind: str) -> FaultSpec:

@@ -10,7 +10,9 @@ from toxiproxy_helpers import TcpServer
 
 
 def make(api: httpx.Client, upstream: str, name: str = "p", **extra: object) -> dict:
-    r = api.post("/proxies", json={"name": name, "upstream": upstream, **extra})
+    # An explicit loopback listen: the real server would bind every interface without one.
+    body = {"name": name, "upstream": upstream, "listen": "127.0.0.1:0", **extra}
+    r = api.post("/proxies", json=body)
     assert r.status_code == 201, r.text
     return r.json()
 
@@ -24,7 +26,8 @@ def assert_error(r: httpx.Response, status: int, message: str) -> None:
 
 def test_create_resolves_listen_and_shape(api: httpx.Client, echo_server: TcpServer) -> None:
     body = make(api, echo_server.address, listen="127.0.0.1:0")
-    assert set(body) == {"name", "listen", "upstream", "enabled", "toxics"}
+    # The real server also leaks its logger as "Logger": {} (README: differences).
+    assert set(body) - {"Logger"} == {"name", "listen", "upstream", "enabled", "toxics"}
     assert body["listen"] != "127.0.0.1:0" and body["enabled"] is True and body["toxics"] == []
     assert api.get("/proxies/p").json() == body
     assert api.get("/proxies").json() == {"p": body}
@@ -163,14 +166,37 @@ def test_bad_json_400_on_every_write(api: httpx.Client, echo_server: TcpServer) 
         ({"name": "p"}, "missing required field: upstream"),
         ({"name": 5, "upstream": "127.0.0.1:1"}, "bad request body"),
         ({"name": "p", "upstream": "127.0.0.1:1", "enabled": "yes"}, "bad request body"),
+    ],
+)
+def test_proxy_field_errors_400(api: httpx.Client, body: dict, message: str) -> None:
+    assert_error(api.post("/proxies", json={"listen": "127.0.0.1:0", **body}), 400, message)
+
+
+LOOPBACK_ONLY = (
+    "loopback-only extension: the real server checks no address at create time, and "
+    "running these against it would bind every interface or resolve a public name"
+)
+
+
+@pytest.mark.embedded_only(LOOPBACK_ONLY)
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
         ({"name": "p", "upstream": "127.0.0.1"}, "upstream address"),
         ({"name": "p", "upstream": "127.0.0.1:1", "listen": "nonsense"}, "listen address"),
     ],
 )
-def test_proxy_field_errors_400(api: httpx.Client, body: dict, message: str) -> None:
+def test_malformed_address_400(api: httpx.Client, body: dict, message: str) -> None:
     assert_error(api.post("/proxies", json=body), 400, message)
 
 
+@pytest.mark.embedded_only(LOOPBACK_ONLY)
+def test_listen_defaults_to_loopback(api: httpx.Client, echo_server: TcpServer) -> None:
+    r = api.post("/proxies", json={"name": "p", "upstream": echo_server.address})
+    assert r.status_code == 201 and r.json()["listen"].startswith("127.0.0.1:")
+
+
+@pytest.mark.embedded_only(LOOPBACK_ONLY)
 @pytest.mark.parametrize("listen", ["0.0.0.0:0", "10.1.2.3:8080", ":8080", "example.com:80"])
 def test_non_loopback_listen_refused(api: httpx.Client, listen: str) -> None:
     r = api.post("/proxies", json={"name": "p", "upstream": "127.0.0.1:1", "listen": listen})
@@ -178,14 +204,17 @@ def test_non_loopback_listen_refused(api: httpx.Client, listen: str) -> None:
     assert "loopback" in r.json()["error"]
 
 
+@pytest.mark.embedded_only(LOOPBACK_ONLY)
 def test_non_loopback_upstream_refused(api: httpx.Client) -> None:
     r = api.post("/proxies", json={"name": "p", "upstream": "93.184.216.34:80"})
     assert_error(r, 400, "upstream address")
 
 
 def test_duplicate_names_409(api: httpx.Client, echo_server: TcpServer) -> None:
-    make(api, echo_server.address)
-    r = api.post("/proxies", json={"name": "p", "upstream": echo_server.address})
+    body = make(api, echo_server.address)
+    r = api.post(
+        "/proxies", json={"name": "p", "upstream": echo_server.address, "listen": body["listen"]}
+    )
     assert r.json() == {"error": "proxy already exists", "status": 409}
     api.post("/proxies/p/toxics", json={"type": "latency"})
     r = api.post("/proxies/p/toxics", json={"type": "latency"})
@@ -213,9 +242,29 @@ def test_listen_address_in_use(api: httpx.Client, echo_server: TcpServer) -> Non
         ({"type": "latency", "attributes": {"latency": "100"}}, 400, "bad request body"),
         ({"type": "latency", "attributes": {"latency": 1.5}}, 400, "bad request body"),
         ({"type": "latency", "attributes": {"latency": True}}, 400, "bad request body"),
-        ({"type": "latency", "attributes": {"latency": -1}}, 400, "attribute 'latency'"),
         ({"type": "latency", "attributes": []}, 400, "bad request body"),
         ({"type": "latency", "toxicity": "high"}, 400, "bad request body"),
+    ],
+)
+def test_toxic_errors(
+    api: httpx.Client, echo_server: TcpServer, toxic: dict, status: int, message: str
+) -> None:
+    make(api, echo_server.address)
+    assert_error(api.post("/proxies/p/toxics", json=toxic), status, message)
+    assert api.get("/proxies/p/toxics").json() == []
+
+
+VALIDATION = (
+    "the embedded server refuses values the real one accepts and then misbehaves on "
+    "(bandwidth rate 0 loops on empty slices, slicer average_size 0 recurses forever)"
+)
+
+
+@pytest.mark.embedded_only(VALIDATION)
+@pytest.mark.parametrize(
+    ("toxic", "status", "message"),
+    [
+        ({"type": "latency", "attributes": {"latency": -1}}, 400, "attribute 'latency'"),
         ({"type": "latency", "toxicity": 1.5}, 400, "toxicity must be between 0 and 1"),
         ({"type": "bandwidth", "attributes": {"rate": 0}}, 400, "bandwidth rate must be > 0"),
         ({"type": "bandwidth"}, 400, "bandwidth rate must be > 0"),
@@ -227,7 +276,7 @@ def test_listen_address_in_use(api: httpx.Client, echo_server: TcpServer) -> Non
         ),
     ],
 )
-def test_toxic_errors(
+def test_toxic_values_refused(
     api: httpx.Client, echo_server: TcpServer, toxic: dict, status: int, message: str
 ) -> None:
     make(api, echo_server.address)
@@ -238,13 +287,45 @@ def test_toxic_errors(
 def test_toxic_update_bad_attribute_keeps_old(api: httpx.Client, echo_server: TcpServer) -> None:
     make(api, echo_server.address)
     api.post("/proxies/p/toxics", json={"type": "bandwidth", "attributes": {"rate": 10}})
-    r = api.patch("/proxies/p/toxics/bandwidth_downstream", json={"attributes": {"rate": 0}})
-    assert_error(r, 400, "bandwidth rate must be > 0")
     r = api.patch("/proxies/p/toxics/bandwidth_downstream", json={"attributes": {"rate": "x"}})
     assert_error(r, 400, "bad request body")
+    assert api.get("/proxies/p/toxics/bandwidth_downstream").json()["attributes"] == {"rate": 10}
+
+
+@pytest.mark.embedded_only(VALIDATION)
+def test_toxic_update_bad_value_keeps_old(api: httpx.Client, echo_server: TcpServer) -> None:
+    make(api, echo_server.address)
+    api.post("/proxies/p/toxics", json={"type": "bandwidth", "attributes": {"rate": 10}})
+    r = api.patch("/proxies/p/toxics/bandwidth_downstream", json={"attributes": {"rate": 0}})
+    assert_error(r, 400, "bandwidth rate must be > 0")
     assert api.get("/proxies/p/toxics/bandwidth_downstream").json()["attributes"] == {"rate": 10}
 
 
 def test_browsers_refused(api: httpx.Client) -> None:
     r = api.get("/proxies", headers={"user-agent": "Mozilla/5.0"})
     assert r.status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [
+        ("GET", "/toxics", 404),  # Toxiproxy has no top-level toxic list
+        ("GET", "/proxies/", 404),  # no redirect for a trailing slash
+        ("GET", "/nope", 404),
+        ("PUT", "/proxies/p", 405),
+        ("DELETE", "/proxies", 405),
+        ("GET", "/reset", 405),
+    ],
+)
+def test_unknown_routes(api: httpx.Client, method: str, path: str, status: int) -> None:
+    r = api.request(method, path)
+    assert r.status_code == status
+    assert r.text == ("404 page not found\n" if status == 404 else "")
+
+
+def test_stream_is_case_insensitive(api: httpx.Client, echo_server: TcpServer) -> None:
+    make(api, echo_server.address)
+    r = api.post("/proxies/p/toxics", json={"type": "timeout", "stream": "UPSTREAM"})
+    assert r.status_code == 200, r.text
+    # The real server echoes the case it was given; the embedded one answers "upstream".
+    assert r.json()["stream"].lower() == "upstream"

@@ -27,20 +27,21 @@ class Bandwidth(Toxic):
 
     async def pipe(self, chunk: Chunk, ctx: ToxicContext, emit: Emit) -> None:
         bytes_per_s = self.rate * 1000
-        data = chunk.data
-        # Debt carries the timer's over/undershoot to the next chunk, so the long-run rate
-        # stays exact even though each sleep is a little late.
-        debt: float = ctx.state.get("debt", 0.0)
         slice_len = max(1, int(bytes_per_s * SLICE_S))
-        while len(data) > slice_len:
-            if not await ctx.sleep(SLICE_S):
-                break
-            await emit(Chunk(data[:slice_len], chunk.ts))
-            data = data[slice_len:]
-        else:
-            wait = debt + len(data) / bytes_per_s
+        data = chunk.data
+        # Debt carries what the last wait overshot (a late timer, a slow write) to the next
+        # one, so the long-run rate stays exact on a busy machine. It is capped at one slice:
+        # a reader that stalled for long does not earn a burst beyond 100 ms of data.
+        debt: float = ctx.state.get("debt", 0.0)
+        while data:
+            piece, data = data[:slice_len], data[slice_len:]
+            wait = debt + len(piece) / bytes_per_s
             start = ctx.now()
-            if wait > 0:
-                await ctx.sleep(wait)
-            ctx.state["debt"] = wait - (ctx.now() - start)
-        await emit(Chunk(data, chunk.ts))
+            if not await ctx.sleep(wait):
+                data = piece + data  # detached: release what is left at once
+                break
+            await emit(Chunk(piece, chunk.ts))
+            debt = max(wait - (ctx.now() - start), -SLICE_S)
+        ctx.state["debt"] = debt
+        if data:
+            await emit(Chunk(data, chunk.ts))
