@@ -3,8 +3,11 @@
 The server runs in a subprocess pinned to core 0 (`taskset -c 0`); the load comes from this
 process, pinned to core 1, over keep-alive connections with a bounded number of requests in
 flight, for a bounded time and count. Prints requests/s of both endpoints and their ratio.
-Goal (issue 2): messages >= 2,000 req/s and ratio >= 0.5. Then a streaming measure (issue 13):
-`stream: true` requests (never memoised: the model runs each time), in SSE events per second.
+Goal (issue 2): messages >= 2,000 req/s and ratio >= 0.5. A third endpoint, the same
+request with extended thinking on (issue 13), is measured alongside, and the unmemoised cost
+of one reply (thinking, any-tools planning) is timed in-process. Then a streaming measure
+(issue 13): `stream: true` requests (never memoised: the model runs each time), in SSE
+events per second.
 
     .venv/bin/python bench/fake_llm.py [--rounds 5] [--seconds 1] [--connections 32] [--ledger]
 """
@@ -40,6 +43,52 @@ MESSAGE = json.dumps(
         "messages": [{"role": "user", "content": "Where is my order ORD-1001? It is late."}],
     }
 ).encode()
+
+
+THINKING = json.dumps(
+    {
+        **json.loads(MESSAGE),
+        "model": "claude-sonnet-4-6",
+        "max_tokens": 4096,
+        "thinking": {"type": "enabled", "budget_tokens": 2048},
+    }
+).encode()
+TRAVEL = {
+    "model": "claude-sonnet-5-5",
+    "max_tokens": 1024,
+    "tools": [
+        {
+            "name": "find_flights",
+            "description": "Search flights between two cities on a date.",
+            "input_schema": {
+                "type": "object",
+                "properties": {
+                    "origin": {"type": "string"},
+                    "destination": {"type": "string"},
+                    "date": {"type": "string", "format": "date"},
+                    "passengers": {"type": "integer", "minimum": 1, "maximum": 9},
+                },
+                "required": ["origin", "destination", "date"],
+                "additionalProperties": False,
+            },
+        }
+    ],
+}
+
+
+def reply_microseconds(body: dict[str, object], n: int = 300) -> float:
+    """In-process cost of one unmemoised reply (a fresh user text each time)."""
+    from harness.fake_llm.behaviour import HEALTHY, Behaviour
+    from harness.fake_llm.ids import IdSource
+    from harness.fake_llm.model import Conversation, Model
+
+    model, behaviour = Model(1, IdSource(1)), Behaviour()
+    start = time.perf_counter()
+    for i in range(n):
+        text = f"Find flights from London to Rome on 2027-01-{1 + i % 28:02d} for {i} people"
+        conv = Conversation.from_body({**body, "messages": [{"role": "user", "content": text}]})
+        model.reply(conv, behaviour, HEALTHY)
+    return (time.perf_counter() - start) / n * 1e6
 
 
 STREAM_MESSAGE = json.dumps(
@@ -210,10 +259,13 @@ def main() -> int:
     try:
         health = request_bytes("GET", "/_control/health")
         message = request_bytes("POST", "/v1/messages", MESSAGE)
-        # Alternate short rounds so that the neighbours' noise hits both endpoints alike.
-        totals = {"trivial": [0.0, 0.0, 0.0], "messages": [0.0, 0.0, 0.0]}  # n, wall, cpu
+        thinking = request_bytes("POST", "/v1/messages", THINKING)
+        # Alternate short rounds so that the neighbours' noise hits every endpoint alike.
+        totals = {name: [0.0, 0.0, 0.0] for name in ("trivial", "messages", "thinking")}
         for _ in range(args.rounds):
-            for name, payload in (("trivial", health), ("messages", message)):
+            for name, payload in (
+                ("trivial", health), ("messages", message), ("thinking", thinking)
+            ):
                 n, wall, cpu = asyncio.run(
                     measure(host, port, payload, args.seconds, args.connections, proc.pid)
                 )
@@ -221,6 +273,7 @@ def main() -> int:
                     totals[name][i] += value
         trivial, trivial_cpu = _rates(totals["trivial"])
         messages, messages_cpu = _rates(totals["messages"])
+        thought, thought_cpu = _rates(totals["thinking"])
         stream_payload = request_bytes("POST", "/v1/messages", STREAM_MESSAGE)
         streams, events, stream_wall, stream_cpu = asyncio.run(
             measure_stream(
@@ -237,6 +290,16 @@ def main() -> int:
     print(f"trivial GET /_control/health   : {trivial:10.0f}   {trivial_cpu:10.0f}")
     print(f"POST /v1/messages (non-stream) : {messages:10.0f}   {messages_cpu:10.0f}")
     print(f"ratio messages/trivial         : {ratio:10.2f}   {cpu_ratio:10.2f}")
+    print(f"POST /v1/messages, thinking on : {thought:10.0f}   {thought_cpu:10.0f}")
+    print(f"ratio thinking/messages        : {thought / messages if messages else 0:10.2f}   "
+          f"{thought_cpu / messages_cpu if messages_cpu else 0:10.2f}")
+    tools_us = reply_microseconds(TRAVEL)
+    think_us = reply_microseconds(
+        {**TRAVEL, "thinking": {"type": "enabled", "budget_tokens": 2048}, "max_tokens": 4096,
+         "model": "claude-sonnet-4-6"}
+    )
+    print(f"unmemoised reply, any-tools model: {tools_us:8.0f} us; with thinking: "
+          f"{think_us:8.0f} us")
     # On a shared machine the wall rate measures the neighbours too; CPU-normalised rates
     # (requests per second of server CPU = on one fully available core) are the fair view.
     per_cpu = events / stream_cpu if stream_cpu > 0 else 0.0

@@ -32,7 +32,7 @@ from harness.fake_llm.model import Conversation, Model, Reply
 from harness.fake_llm.pricing import ModelInfo, cost_usd
 from harness.fake_llm.ratelimit import RateLimiter, exceeded_message
 from harness.fake_llm.reply_faults import force_stop
-from harness.fake_llm.sse import SSE_HEADERS, count_text_chunks, event
+from harness.fake_llm.sse import SSE_HEADERS, event
 from harness.fake_llm.tokens import CachePlan, InputUsage, PromptCache, segments
 from harness.fake_llm.validation import check_body, check_context, check_headers
 
@@ -98,11 +98,12 @@ class FakeLLMApp:
         rate_limit_requests: int | None = None,
         rate_limit_tokens: int | None = None,
         rate_limit_output_tokens: int | None = None,
+        behaviour: dict[str, Any] | None = None,
     ) -> None:
         self.region = region
         self.api_key = api_key
         self.max_body_bytes = max_body_bytes
-        self.behaviour = BehaviourState(seed)
+        self.behaviour = BehaviourState(seed, behaviour)
         self.ids = IdSource(seed)
         self.model = Model(seed, self.ids)
         self.cache = PromptCache()
@@ -290,6 +291,7 @@ class FakeLLMApp:
             call.stream = bool(body.get("stream"))
             call.info = validate(body)
             check_body(body, raw, call.info, version, beta=beta)
+            conv = Conversation.from_body(body, call.info.id)
             decision = drawn or self.behaviour.decide(
                 stream=call.stream, tools=bool(body.get("tools"))
             )
@@ -312,7 +314,7 @@ class FakeLLMApp:
             if body["max_tokens"] == 0:  # cache warming: the prompt is read, nothing generated
                 reply = Reply([], "max_tokens", 0)
             else:
-                reply = self.model.reply(Conversation.from_body(body), behaviour, decision)
+                reply = self.model.reply(conv, behaviour, decision)
             if decision.stop_override:
                 reply = force_stop(reply, decision.stop_override)
             call.stop_reason, call.tool_calls = reply.stop_reason, reply.tool_calls
@@ -402,7 +404,7 @@ class FakeLLMApp:
             output_tokens=reply.output_tokens,
             stop_reason=reply.stop_reason,
             tool_calls=reply.tool_calls,
-            text_chunks=sum(count_text_chunks(b.get("text", "")) for b in reply.content),
+            text_chunks=reply.timed_chunks,
             cost_usd=self._cost(call),
             parts=split_around(payload, [msg_id, *tool_ids]),
             row=RowTemplate(self._row(call)),
@@ -426,8 +428,7 @@ class FakeLLMApp:
 
     async def _delay(self, ttft_ms: float, token_ms: float, reply: Reply) -> None:
         """Non-streaming replies take as long as their stream would (without blocking the loop)."""
-        chunks = sum(count_text_chunks(b.get("text", "")) for b in reply.content)
-        total = ttft_ms + token_ms * chunks
+        total = ttft_ms + token_ms * reply.timed_chunks
         if total > 0:
             await asyncio.sleep(total / 1000.0)
 

@@ -44,6 +44,15 @@ class Behaviour(BaseModel):
     loop: bool = False
     output_tokens: int | None = Field(default=None, ge=1)
     susceptible: bool = False
+    # The tool model (tools_turn.py): how readily tools are called under tool_choice auto
+    # (0 never, 1 always the best tool), a cap on calls per turn, and an exact number of
+    # tool-calling turns before the final answer.
+    tool_eagerness: float = Field(default=0.5, ge=0.0, le=1.0)
+    max_tool_calls_per_turn: int | None = Field(default=None, ge=1)
+    tool_turns: int | None = Field(default=None, ge=0)
+    # Extended thinking (thinking.py): a fixed thinking length, and redacted blocks.
+    thinking_tokens: int | None = Field(default=None, ge=0)
+    redacted_thinking: bool = False
 
 
 FIELDS = tuple(Behaviour.model_fields)
@@ -74,11 +83,12 @@ class BehaviourState:
     """The current behaviour plus a `random.Random(seed)`: the same seed and request order give
     the same sequence of outcomes. Thread safe (the in-process server is read from tests)."""
 
-    def __init__(self, seed: int = 0) -> None:
+    def __init__(self, seed: int = 0, defaults: dict[str, Any] | None = None) -> None:
         self._seed = seed
         self._lock = threading.Lock()
         self.rng = random.Random(seed)
-        self.current = Behaviour()
+        self.defaults = Behaviour.model_validate(defaults or {})  # what `reset` returns to
+        self.current = self.defaults
         self._remaining_errors = 0
         self.generation = 0  # bumped on every change: replies memoised earlier are stale
         # True while no fault can be drawn for any call: lets `decide` skip the lock. A single
@@ -119,7 +129,7 @@ class BehaviourState:
 
     def reset(self) -> Behaviour:
         with self._lock:
-            self.current = Behaviour()
+            self.current = self.defaults
             self._remaining_errors = 0
             self._recompute_calm()
             self.generation += 1

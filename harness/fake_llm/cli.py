@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import signal
+from typing import Any
 
 import uvicorn
 
@@ -35,6 +36,29 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--max-body-bytes", type=int, default=MAX_BODY_BYTES, help="413 above this body size"
     )
+    model = parser.add_argument_group("model (initial behaviour; the control API can change it)")
+    model.add_argument("--tool-eagerness", type=float, default=None,
+                       help="0 = never call tools under tool_choice auto, 1 = always (default 0.5)")
+    model.add_argument("--max-tool-calls-per-turn", type=int, default=None,
+                       help="at most N tool_use blocks in one turn")
+    model.add_argument("--tool-turns", type=int, default=None,
+                       help="make exactly N tool-calling turns before answering")
+    model.add_argument("--thinking-tokens", type=int, default=None,
+                       help="think exactly N tokens when thinking is on")
+    model.add_argument("--redacted-thinking", action="store_true", default=None,
+                       help="return thinking as redacted_thinking blocks")
+
+
+MODEL_OPTIONS = (
+    "tool_eagerness", "max_tool_calls_per_turn", "tool_turns", "thinking_tokens",
+    "redacted_thinking",
+)
+
+
+def initial_behaviour(args: argparse.Namespace) -> dict[str, Any]:
+    """The behaviour fields given on the command line (unset options are left out)."""
+    given = {name: getattr(args, name, None) for name in MODEL_OPTIONS}
+    return {name: value for name, value in given.items() if value is not None}
 
 
 def main(args: argparse.Namespace) -> int:
@@ -50,6 +74,7 @@ def main(args: argparse.Namespace) -> int:
         rate_limit_requests=args.rate_limit_requests,
         rate_limit_tokens=args.rate_limit_tokens,
         rate_limit_output_tokens=args.rate_limit_output_tokens,
+        behaviour=initial_behaviour(args),
     )
     announce(host, port)
     # uvicorn re-raises the signal it caught once it has shut down; with these no-op handlers

@@ -9,6 +9,7 @@ from harness.fake_llm.errors import APIError, invalid
 from harness.fake_llm.model import Reply
 from harness.fake_llm.pricing import ModelInfo, resolve
 from harness.fake_llm.sse import event, json_chunks, text_chunks
+from harness.fake_llm.stream_blocks import STREAMED_ELSEWHERE, block_deltas
 from harness.fake_llm.tokens import InputUsage, block_tokens
 
 ROLES = ("user", "assistant")
@@ -91,10 +92,17 @@ def message_json(msg_id: str, model: str, reply: Reply, usage: InputUsage) -> di
         "model": model,
         "content": reply.content,
         "stop_reason": reply.stop_reason,
-        "stop_sequence": None,
+        "stop_sequence": reply.stop_sequence,
         "stop_details": reply.stop_details,
-        "usage": usage_dict(usage, reply.output_tokens),
+        "usage": _with_server_tools(usage_dict(usage, reply.output_tokens), reply),
     }
+
+
+def _with_server_tools(usage: dict[str, Any], reply: Reply) -> dict[str, Any]:
+    if reply.web_searches:
+        usage["server_tool_use"] = {"web_search_requests": reply.web_searches,
+                                    "web_fetch_requests": 0}
+    return usage
 
 
 class StreamPlan:
@@ -104,7 +112,7 @@ class StreamPlan:
     def __init__(self, msg_id: str, model: str, reply: Reply, usage: InputUsage) -> None:
         start = message_json(msg_id, model, reply, usage)
         start["content"] = []
-        start["stop_reason"] = None
+        start["stop_reason"] = start["stop_sequence"] = start["stop_details"] = None
         start["usage"] = usage_dict(usage, 1)
         # (bytes, output tokens the event carries, is a text delta)
         self.events: list[tuple[bytes, int, bool]] = [
@@ -120,7 +128,7 @@ class StreamPlan:
                         "type": "message_delta",
                         "delta": {
                             "stop_reason": reply.stop_reason,
-                            "stop_sequence": None,
+                            "stop_sequence": reply.stop_sequence,
                             "stop_details": reply.stop_details,
                         },
                         "usage": {
@@ -139,7 +147,11 @@ class StreamPlan:
 
     def _block(self, index: int, block: dict[str, Any], raw_json: str | None) -> None:
         add = self.events.append
-        if block["type"] == "text":
+        if block["type"] in STREAMED_ELSEWHERE:
+            add((_start(index, STREAMED_ELSEWHERE[block["type"]](block)), 0, False))
+            self._ping_after_first_start()
+            self.events.extend(block_deltas(index, block))
+        elif block["type"] == "text":
             add((_start(index, {"type": "text", "text": ""}), 0, False))
             self._ping_after_first_start()
             for piece in text_chunks(block["text"]):

@@ -17,7 +17,12 @@ from harness.fake_llm.behaviour import Behaviour, Decision
 from harness.fake_llm.ids import IdSource
 from harness.fake_llm.injection import DATA_REQUEST, Injection, read_injection
 from harness.fake_llm.reply_faults import INVALID_JSON_KEY, broken_json
+from harness.fake_llm.sse import count_text_chunks
+from harness.fake_llm.structured import output_schema, structured_answer
+from harness.fake_llm.thinking import Signer, ThinkingConfig, thinking_text, thinking_tokens
+from harness.fake_llm.thinking import config as thinking_config
 from harness.fake_llm.tokens import CHARS_PER_TOKEN, block_tokens, text_tokens
+from harness.fake_llm.tools_turn import ToolsTurn
 
 ORDER_ID = re.compile(r"\bORD-\d+\b", re.IGNORECASE)
 CUSTOMER_ID = re.compile(r"\bCUST-\d+\b", re.IGNORECASE)
@@ -76,6 +81,15 @@ class Reply:
     output_tokens: int
     stream_json: dict[int, str] = field(default_factory=dict)
     stop_details: dict[str, Any] | None = None  # a refusal's (see reply_faults.py)
+    stop_sequence: str | None = None
+    web_searches: int = 0
+
+    @property
+    def timed_chunks(self) -> int:
+        """Text and thinking deltas: each takes `token_ms`."""
+        return sum(
+            count_text_chunks(b.get("text") or b.get("thinking") or "") for b in self.content
+        )
 
     @property
     def tool_calls(self) -> int:
@@ -88,15 +102,36 @@ class Conversation:
 
     system: str
     messages: list[dict[str, Any]]
-    tools: list[dict[str, Any]]
+    tools: list[dict[str, Any]]  # client tools (custom); server tools are in `server_tools`
     max_tokens: int
+    server_tools: list[dict[str, Any]] = field(default_factory=list)
+    tool_choice: dict[str, Any] = field(default_factory=dict)
+    stop_sequences: list[str] = field(default_factory=list)
+    thinking: ThinkingConfig | None = None
+    output_schema: dict[str, Any] | None = None
 
     @classmethod
-    def from_body(cls, body: dict[str, Any]) -> Conversation:
+    def from_body(cls, body: dict[str, Any], model_id: str | None = None) -> Conversation:
+        """The conversation of a validated request; raises the API's 400 for a bad
+        `thinking` or `output_config` (checked here: the model reads both)."""
         system = body.get("system") or ""
         if isinstance(system, list):
             system = "\n".join(b.get("text", "") for b in system if isinstance(b, dict))
-        return cls(system, body.get("messages") or [], body.get("tools") or [], body["max_tokens"])
+        tools = [t for t in body.get("tools") or [] if isinstance(t, dict)]
+        client = [t for t in tools if t.get("type") in (None, "custom")]
+        choice = body.get("tool_choice")
+        stops = body.get("stop_sequences")
+        return cls(
+            system,
+            body.get("messages") or [],
+            client,
+            body["max_tokens"],
+            [t for t in tools if t.get("type") not in (None, "custom")],
+            choice if isinstance(choice, dict) else {},
+            [s for s in stops if isinstance(s, str) and s] if isinstance(stops, list) else [],
+            thinking_config(body, model_id or str(body.get("model"))),
+            output_schema(body),
+        )
 
     def last_user(self) -> dict[str, Any] | None:
         for message in reversed(self.messages):
@@ -201,12 +236,48 @@ class Model:
     def __init__(self, seed: int, ids: IdSource) -> None:
         self.seed = seed
         self.ids = ids
+        self.signer = Signer(seed)
 
     def reply(self, conv: Conversation, behaviour: Behaviour, decision: Decision) -> Reply:
+        self.signer.verify(conv.messages)
         content = self._decide(conv, behaviour)
+        if conv.output_schema is not None and not any(b["type"] == "tool_use" for b in content):
+            content = [*_not_text(content), _text(self._structured(conv))]
         if behaviour.output_tokens:
             content = _force_length(content, behaviour.output_tokens)
-        return self._finish(content, conv, decision)
+        stop_sequence = None
+        if conv.stop_sequences:
+            content, stop_sequence = _apply_stop(content, conv.stop_sequences)
+        head, head_tokens = self._thinking(conv, behaviour, content)
+        return self._finish(content, conv, decision, head, head_tokens, stop_sequence)
+
+    def _structured(self, conv: Conversation) -> str:
+        last = conv.last_user() or {"content": ""}
+        results = [result_text(b) for b in _blocks(last) if b.get("type") == "tool_result"]
+        text = "\n".join([conv.latest_user_text(), *results])
+        return structured_answer(conv.output_schema or {}, text, self.seed)
+
+    def _thinking(
+        self, conv: Conversation, b: Behaviour, content: list[dict[str, Any]]
+    ) -> tuple[list[dict[str, Any]], int]:
+        """The thinking blocks that open the reply, and the output tokens they cost."""
+        cfg = conv.thinking
+        if cfg is None:
+            return [], 0
+        prompt = conv.latest_user_text()
+        tokens = thinking_tokens(cfg, prompt, b.thinking_tokens, conv.max_tokens)
+        if tokens <= 0:
+            return [], 0
+        if b.redacted_thinking:
+            return [{"type": "redacted_thinking", "data": self.signer.redact(tokens)}], tokens
+        calls = [x for x in content if x["type"] in ("tool_use", "server_tool_use")]
+        plan = (
+            " ".join(f"I will call {c['name']} with {json.dumps(c['input'])}." for c in calls)
+            if calls
+            else "I can answer this directly."
+        )
+        text = "" if cfg.omitted else thinking_text(self.seed, prompt, plan, tokens)
+        return [{"type": "thinking", "thinking": text, "signature": self.signer.sign(text)}], tokens
 
     # -- deciding -------------------------------------------------------------------------
     def _decide(self, conv: Conversation, b: Behaviour) -> list[dict[str, Any]]:
@@ -224,13 +295,18 @@ class Model:
                     return injected
         if conv.tools and b.loop:
             return [self._loop_call(conv)]
+        if conv.tools or conv.server_tools:
+            legacy = self._legacy(conv, conv.latest_user_text()) if conv.tools else None
+            turn = ToolsTurn(conv, b, self.seed, self.ids, legacy)
+            if (decided := turn.decide(bool(results))) is not None:
+                return decided
         if results:
             return [self._summarise(results)]
-        if conv.tools and (call := self._tool_call(conv, text)):
-            return call
         return [_text(self._answer(text))]
 
-    def _tool_call(self, conv: Conversation, text: str) -> list[dict[str, Any]] | None:
+    def _legacy(self, conv: Conversation, text: str) -> tuple[str, Any] | None:
+        """The reference agent's intents (README rule 4): (tool name, input) for a complete
+        call, ("", question) when a required field is missing, None when no intent fits."""
         found = detect_intent(text)
         if not found:
             return None
@@ -244,8 +320,15 @@ class Model:
             if "tenant" in props and (tenant := system_tenant(conv.system)):
                 args["tenant"] = tenant
         if any(r not in args for r in required):
-            return [_text(ASK_FOR[intent])]
-        return [self._tool_use(tool["name"], args)]
+            return "", ASK_FOR[intent]
+        return str(tool["name"]), args
+
+    def _tool_call(self, conv: Conversation, text: str) -> list[dict[str, Any]] | None:
+        legacy = self._legacy(conv, text)
+        if legacy is None:
+            return None
+        name, args = legacy
+        return [self._tool_use(name, args)] if name else [_text(args)]
 
     def _loop_call(self, conv: Conversation) -> dict[str, Any]:
         """`loop`: always another tool call, from the latest user intent or else the first tool."""
@@ -296,27 +379,50 @@ class Model:
         return {"type": "tool_use", "id": self.ids.tool_use(), "name": name, "input": args}
 
     # -- finishing: limits and faults -----------------------------------------------------
-    def _finish(self, content: list[dict[str, Any]], conv: Conversation, d: Decision) -> Reply:
+    def _finish(
+        self,
+        content: list[dict[str, Any]],
+        conv: Conversation,
+        d: Decision,
+        head: list[dict[str, Any]] | None = None,
+        head_tokens: int = 0,
+        stop_sequence: str | None = None,
+    ) -> Reply:
+        """Apply the drawn tool faults and `max_tokens`. `head` (thinking) opens the reply
+        and has already used `head_tokens` of the budget."""
+        head = head or []
         stream_json: dict[int, str] = {}
+        searches = sum(1 for b in content if b["type"] == "server_tool_use")
         has_tool = any(b["type"] == "tool_use" for b in content)
         if has_tool and (d.truncated_tool or d.malformed_tool):
             index = next(i for i, b in enumerate(content) if b["type"] == "tool_use")
             block = content[index]
             full = json.dumps(block["input"])
             if d.truncated_tool:
-                stream_json[index] = full[: max(1, len(full) // 2)]
+                stream_json[index + len(head)] = full[: max(1, len(full) // 2)]
                 block["input"] = {}
                 # The model ran out of tokens in the middle of the call: all of them used.
-                return Reply(content, "max_tokens", conv.max_tokens, stream_json)
+                return Reply(head + content, "max_tokens", conv.max_tokens, stream_json)
             if d.malformed_json:
-                stream_json[index] = broken_json(block["input"])
-                block["input"] = {INVALID_JSON_KEY: stream_json[index]}
+                stream_json[index + len(head)] = broken_json(block["input"])
+                block["input"] = {INVALID_JSON_KEY: stream_json[index + len(head)]}
             else:
                 block["input"] = _malformed(block["input"], conv.tools, block["name"])
-        content, stop, used = _cap(content, conv.max_tokens)
+        content, stop, used = _cap(content, conv.max_tokens - head_tokens)
         if stop is None:
-            stop = "tool_use" if any(b["type"] == "tool_use" for b in content) else "end_turn"
-        return Reply(content, stop, used, stream_json)
+            if stop_sequence is not None:
+                stop = "stop_sequence"
+            else:
+                stop = "tool_use" if any(b["type"] == "tool_use" for b in content) else "end_turn"
+        matched = stop_sequence if stop == "stop_sequence" else None
+        return Reply(
+            head + content,
+            stop,
+            used + head_tokens,
+            stream_json,
+            stop_sequence=matched,
+            web_searches=searches,
+        )
 
 
 def _text(text: str) -> dict[str, Any]:
@@ -430,6 +536,34 @@ def _malformed(args: dict[str, Any], tools: list[dict[str, Any]], name: str) -> 
     return bad
 
 
+def _out_tokens(block: dict[str, Any]) -> int:
+    """Output tokens of a block the model wrote; a server tool's result is not written by
+    the model (the API bills it as input of the continuation)."""
+    if block["type"] == "web_search_tool_result":
+        return 0
+    return block_tokens(block)
+
+
+def _not_text(content: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [b for b in content if b["type"] != "text"]
+
+
+def _apply_stop(
+    content: list[dict[str, Any]], stops: list[str]
+) -> tuple[list[dict[str, Any]], str | None]:
+    """Cut the reply at the first stop sequence in its text: the text before it is kept and
+    nothing after it is generated."""
+    for i, block in enumerate(content):
+        if block["type"] != "text":
+            continue
+        text = block["text"]
+        hits = [(at, s) for s in stops if (at := text.find(s)) != -1]
+        if hits:
+            at, matched = min(hits)
+            return [*content[:i], _text(text[:at])], matched
+    return content, None
+
+
 def _force_length(content: list[dict[str, Any]], target: int) -> list[dict[str, Any]]:
     """Make the reply exactly `target` output tokens, padding with filler text."""
     tool_tokens = sum(block_tokens(b) for b in content if b["type"] != "text")
@@ -450,7 +584,7 @@ def _cap(
     kept: list[dict[str, Any]] = []
     budget = max_tokens
     for block in content:
-        cost = block_tokens(block)
+        cost = _out_tokens(block)
         if cost <= budget:
             kept.append(block)
             budget -= cost

@@ -43,7 +43,7 @@ def force_stop(reply: Reply, stop_reason: str) -> Reply:
             text = block["text"]
             kept.append({"type": "text", "text": text[: len(text) // 2]})
             break
-        if block["type"] == "thinking":
+        if block["type"] in ("thinking", "redacted_thinking"):
             kept.append(block)
     tokens = sum(block_tokens(b) for b in kept)
     details = refusal_details() if stop_reason == "refusal" else None
@@ -54,4 +54,6 @@ def force_stop(reply: Reply, stop_reason: str) -> Reply:
         output_tokens=tokens,
         stream_json={},
         stop_details=details,
+        stop_sequence=None,  # the forced stop comes first
+        web_searches=0,  # server tool calls are dropped with the client ones
     )
