@@ -53,4 +53,5 @@ def test_a_failing_evidence_write_does_not_stop_the_rollback(tmp_path: Path) -> 
         assert procs.restarts == [{"fail_rate": 0.45}, {}]
         # The alert (its fault rows go through the scheduler, whose own writes are guarded).
         assert watcher.write_failures == 1
-    assert [e["event"] for e in scheduler.events] == ["applied", "reverted"]
+    assert [e["event"] for e in scheduler.events] == ["applied", "detected", "reverted",
+                                                      "rolled_back"]
