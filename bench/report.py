@@ -16,9 +16,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from harness.atomic import write_atomic
 from harness.measure import load_run
 from harness.measure.synthetic import synthetic_run, write_run
-from harness.report._atomic import write_atomic
 from harness.report.figures import run_figures
 from harness.report.render import REPORT_NAME
 from harness.report.templating import render_template

@@ -147,8 +147,8 @@ def _repeats(scenario: Scenario, args: argparse.Namespace,
 def _report_repeats(results: list, args: argparse.Namespace, console: Console) -> str:
     """pass^N per scenario and profile on the console and in repeats.html; the Markdown."""
     from harness.gate.repeat import aggregate, repeat_markdown
-    from harness.report.fmt import slo_value
     from harness.report.repeats import render_repeats
+    from harness.units import slo_value
 
     groups = aggregate(results)
     table = Table(title=f"pass^{args.repeat}")

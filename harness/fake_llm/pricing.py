@@ -150,7 +150,6 @@ MODELS: dict[str, ModelInfo] = {m.id: m for m in _CURRENT}
 MODELS.update({dated: MODELS[alias] for dated, alias in _DATED.items()})
 CATALOGUE: list[ModelInfo] = [*_CURRENT, *RETIRED]  # what /v1/models can list, in order
 
-DEFAULT_MODEL = "claude-sonnet-5-5"
 
 
 def resolve(model: str) -> ModelInfo | None:

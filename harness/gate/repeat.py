@@ -125,7 +125,7 @@ def _seed(run_dir: Path) -> int | None:
 
 def repeat_markdown(groups: list[Repeated]) -> str:
     """A Markdown section: pass^N per scenario and profile, per SLO the values and interval."""
-    from harness.report.fmt import slo_value
+    from harness.units import slo_value
 
     lines = ["## Repeats", ""]
     for g in groups:

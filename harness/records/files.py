@@ -19,6 +19,7 @@ from typing import Any, Final
 
 import orjson
 
+from harness.atomic import write_atomic
 from harness.records.schema import (
     PROMETHEUS,
     AlertEpisode,
@@ -142,12 +143,7 @@ def write_alerts(run_dir: str | Path, source: str, episodes: Iterable[AlertEpiso
         kept = [row for row in _rows(path)
                 if ((row.get("labels") or {}).get("source") or PROMETHEUS) != source]
         text = b"".join([line(row) for row in kept] + [line(e) for e in new])
-        tmp = path.with_name(f".{ALERTS_FILE}.{os.getpid()}.tmp")
-        with tmp.open("wb") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        tmp.replace(path)
+        write_atomic(path, text)
     return path
 
 

@@ -9,12 +9,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from harness.atomic import write_atomic
 from harness.errors import UsageError
-from harness.report._atomic import write_atomic
 from harness.report.figures import compare_figures
-from harness.report.fmt import DASH, num, pct, seconds, slo_value, usd
 from harness.report.templating import render_template
 from harness.report.view import RunView, SLORow, load_view
+from harness.units import DASH, num, pct, seconds, slo_value, usd
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,8 @@ import numpy as np
 
 from harness.report import charts
 from harness.report.charts import Series, WindowSet
-from harness.report.fmt import pct, usd
 from harness.report.view import RunView
+from harness.units import pct, usd
 
 
 @dataclass(frozen=True)

@@ -7,11 +7,11 @@ import os
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from harness.atomic import write_atomic
 from harness.gate.judge import GateResult, ScenarioGate, SLOGate
-from harness.report._atomic import write_atomic
-from harness.report.fmt import slo_value
 from harness.report.gate_charts import slo_chart
 from harness.report.templating import render_template
+from harness.units import slo_value
 
 __all__ = ["TONES", "gate_junit", "gate_markdown", "render_gate"]
 

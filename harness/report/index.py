@@ -7,7 +7,7 @@ from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
-from harness.report._atomic import write_atomic
+from harness.atomic import write_atomic
 from harness.report.render import REPORT_NAME
 from harness.report.templating import render_template
 from harness.report.view import RunSummary, summarise

@@ -8,8 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from harness.atomic import write_atomic
 from harness.errors import UsageError
-from harness.report._atomic import write_atomic
 from harness.report.figures import run_figures
 from harness.report.templating import render_template
 from harness.report.view import RunView, build_view, load_view, with_slo

@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from harness.atomic import write_atomic
 from harness.gate.repeat import Repeated
-from harness.report._atomic import write_atomic
 from harness.report.templating import render_template
 
 __all__ = ["render_repeats"]

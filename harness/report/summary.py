@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from harness.report.fmt import VERDICT_SYMBOLS, slo_value, verdict_word
 from harness.report.index import suite_verdict
 from harness.report.view import RunSummary, summarise
+from harness.units import VERDICT_SYMBOLS, slo_value, verdict_word
 
 
 def _cell(text: object) -> str:

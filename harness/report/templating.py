@@ -9,7 +9,7 @@ from typing import Any
 import jinja2
 
 from harness import __version__
-from harness.report import fmt
+from harness import units as fmt
 
 
 def _json(value: Any) -> str:

@@ -16,8 +16,9 @@ import pandas as pd
 
 from harness.measure import RunData, load_run
 from harness.report import aggregate as agg
-from harness.report.fmt import normalise_verdict
 from harness.report.masking import mask_any, mask_canaries
+from harness.units import normalise_verdict
+from harness.verdict import outcome
 
 if TYPE_CHECKING:
     from harness.slo import SLOReport
@@ -72,9 +73,7 @@ class _Outcome:
     def outcome(self) -> str:
         """What the run means for a suite: with an expectation, pass iff the verdict equals
         it (a naive run that fails proves the scenario has teeth); without one, its verdict."""
-        if self.expected is None or self.verdict == "inconclusive":
-            return self.verdict
-        return "pass" if self.verdict == self.expected else "fail"
+        return outcome(self.verdict, self.expected)
 
     @property
     def failed_slos(self) -> list[SLORow]:

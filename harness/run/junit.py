@@ -8,30 +8,18 @@ from pathlib import Path
 from typing import Any
 
 from harness.atomic import write_atomic
-
-
-def _fmt(value: float | None, unit: str) -> str:
-    if value is None:
-        return "n/a"
-    if unit == "ratio":
-        return f"{value * 100:.3f}%"
-    if unit == "seconds":
-        return f"{value:.3f}s" if value >= 1 else f"{value * 1000:.0f}ms"
-    if unit == "per_second":
-        return f"{value:.2f}/s"
-    if unit == "usd":
-        return f"${value:.6f}"
-    return f"{value:g}"
+from harness.units import slo_value
 
 
 def slo_line(result: dict[str, Any]) -> str:
-    """`availability >= 99.9%: measured 97.120% [96.8%, 97.4%] n=1234 -> fail`."""
+    """`availability >= 99.9%: measured 97.12% [96.80%, 97.40%] n=1234 -> fail` (values in
+    the one unit formatter, harness.units, as the reports show them)."""
     unit = result.get("unit", "")
     interval = ""
     if result.get("ci_low") is not None and result.get("ci_high") is not None:
-        interval = f" [{_fmt(result['ci_low'], unit)}, {_fmt(result['ci_high'], unit)}]"
+        interval = f" [{slo_value(result['ci_low'], unit)}, {slo_value(result['ci_high'], unit)}]"
     return (f"{result['name']} {result['objective']}: measured "
-            f"{_fmt(result.get('value'), unit)}{interval} n={result.get('n', 0)} "
+            f"{slo_value(result.get('value'), unit)}{interval} n={result.get('n', 0)} "
             f"-> {result['verdict']}")
 
 

@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from harness.atomic import write_atomic
 from harness.measure import RunData
 from harness.slo.catalogue import Context, Measurement
 from harness.slo.registry import MEASURES, MeasureInfo
@@ -70,9 +71,7 @@ class SLOReport:
 
     def write(self, run_dir: str | Path) -> Path:
         """Write `slo.json` into `run_dir` and return its path."""
-        path = Path(run_dir) / "slo.json"
-        path.write_text(self.to_json() + "\n", encoding="utf-8")
-        return path
+        return write_atomic(Path(run_dir) / "slo.json", self.to_json() + "\n")
 
 
 def _clean(value: Any) -> Any:

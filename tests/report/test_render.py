@@ -98,7 +98,7 @@ def test_a_crash_mid_render_keeps_the_old_report_and_leaves_no_temp_file(
 
 
 def test_write_is_atomic_on_write_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from harness.report import _atomic
+    from harness import atomic as _atomic
 
     target = tmp_path / "report.html"
     target.write_text("old")

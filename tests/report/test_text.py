@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness.report import fmt
+from harness import units as fmt
 from harness.report.masking import mask_any, mask_canaries
 
 

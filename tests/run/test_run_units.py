@@ -22,10 +22,10 @@ SLOS = [
 
 
 def test_slo_line_formats_units_and_interval() -> None:
-    assert slo_line(SLOS[0]) == ("availability >= 99.9%: measured 97.000% [96.000%, 98.000%] "
+    assert slo_line(SLOS[0]) == ("availability >= 99.9%: measured 97.00% [96.00%, 98.00%] "
                                  "n=1200 -> fail")
-    assert "measured 250ms [200ms, 300ms]" in slo_line(SLOS[1])
-    assert "measured n/a n=0 -> inconclusive" in slo_line(SLOS[2])
+    assert "measured 250 ms [200 ms, 300 ms]" in slo_line(SLOS[1])
+    assert "measured — n=0 -> inconclusive" in slo_line(SLOS[2])
 
 
 def test_junit_has_a_case_per_slo_with_failures_and_skips() -> None:

@@ -1,4 +1,5 @@
-"""Number formatting for humans, shared by templates, charts and the Markdown summary."""
+"""The one unit formatter: SLO values and numbers for humans, in the console, JUnit, the
+Markdown summary and the HTML reports alike."""
 
 from __future__ import annotations
 
