@@ -177,7 +177,8 @@ def run_scenario(
         prometheus = find_prometheus() is not None
     stack_config = StackConfig(run_dir=run_dir, target=target, seed=seed, prometheus=prometheus,
                                tools_store=options.tools_store,
-                               options=dict(options.stack_options))
+                               options=dict(options.stack_options),
+                               model_args=scenario.model.cli_args())
     try:
         with unwind_on_signals(), open_stack(options.stack, stack_config) as stack:
             record.update(stack=stack.describe())

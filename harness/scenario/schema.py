@@ -219,6 +219,29 @@ class GateSpec(StrictModel):
         return value
 
 
+DEFAULT_TOOL_EAGERNESS = 0.5  # the fake LLM's own default
+
+
+class ModelSpec(StrictModel):
+    """How the fake LLM's model plays (harness/fake_llm/README.md): how eagerly it uses the
+    tools an agent offers, how many calls per turn, how many tool turns before answering."""
+
+    tool_eagerness: Probability = DEFAULT_TOOL_EAGERNESS
+    max_tool_calls_per_turn: int | None = Field(default=None, ge=1, le=64)
+    tool_turns: int | None = Field(default=None, ge=0, le=64)
+
+    def cli_args(self) -> list[str]:
+        """`harness serve fake-llm` options for the values set here."""
+        argv: list[str] = []
+        if self.tool_eagerness != DEFAULT_TOOL_EAGERNESS:
+            argv += ["--tool-eagerness", f"{self.tool_eagerness:g}"]
+        if self.max_tool_calls_per_turn is not None:
+            argv += ["--max-tool-calls-per-turn", str(self.max_tool_calls_per_turn)]
+        if self.tool_turns is not None:
+            argv += ["--tool-turns", str(self.tool_turns)]
+        return argv
+
+
 class Scenario(StrictModel):
     name: Slug
     title: str = Field(min_length=1)
@@ -228,6 +251,7 @@ class Scenario(StrictModel):
     duration: Duration = Field(gt=0)
     agent: AgentSpec = Field(default_factory=AgentSpec)
     load: LoadSpec = Field(default_factory=LoadSpec)
+    model: ModelSpec = Field(default_factory=ModelSpec)
     faults: list[AnyFault] = Field(default_factory=list)
     slos: dict[str, str] = Field(default_factory=dict)
     expect: dict[ExpectKey, Verdict] = Field(default_factory=dict)

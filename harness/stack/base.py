@@ -58,6 +58,7 @@ class StackConfig:
     watch_interval_s: float = 2.0
     watch_failures: int = 4
     options: dict[str, Any] = field(default_factory=dict)  # stack-specific (compose file...)
+    model_args: list[str] = field(default_factory=list)  # the fake LLM's model knobs (CLI)
 
 
 class RigFailure(StackError):

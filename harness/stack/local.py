@@ -88,7 +88,8 @@ class LocalStack:
         for name, region in (("llm", "us"), ("llm_eu", "eu")):
             self._spawn(name, [py, "-m", "harness", "serve", "fake-llm", "--port", "0",
                                "--region", region, "--seed", seed,
-                               "--ledger", str(run_dir / f"llm_calls.{region}.jsonl")],
+                               "--ledger", str(run_dir / f"llm_calls.{region}.jsonl"),
+                               *self.config.model_args],
                         health="/_control/health", wait=False)
         self._spawn("tools", tool_server_argv(self.config.seed, run_dir / "tool_calls.jsonl",
                                               self.config.tools_store),

@@ -257,3 +257,22 @@ def test_tenant_shares_are_checked_at_each_name():
 def test_tenant_list_gives_one_share_each():
     text = "name: a\ntitle: t\nduration: 10s\nload: {tenants: [globex, acme, globex]}\n"
     assert parse_scenario(text, "l.yaml").load.tenants == {"globex": 2, "acme": 1}
+
+
+def test_model_knobs_become_fake_llm_options_and_bad_ones_are_located(tmp_path) -> None:
+    from harness.errors import ScenarioError
+    from harness.scenario import load_scenario
+
+    good = tmp_path / "knobs.yaml"
+    good.write_text("name: knobs\ntitle: t\nduration: 5s\n"
+                    "model: {tool_eagerness: 0.9, tool_turns: 2}\n", encoding="utf-8")
+    assert load_scenario(good).model.cli_args() == ["--tool-eagerness", "0.9",
+                                                    "--tool-turns", "2"]
+    bad = tmp_path / "bad-knobs.yaml"
+    bad.write_text("name: bad-knobs\ntitle: t\nduration: 5s\n"
+                   "model:\n  tool_eagerness: 2\n  eagerness: 1\n", encoding="utf-8")
+    with pytest.raises(ScenarioError) as excinfo:
+        load_scenario(bad)
+    text = str(excinfo.value)
+    assert "bad-knobs.yaml:5:19: model.tool_eagerness" in text
+    assert "bad-knobs.yaml:6:3: model.eagerness" in text
