@@ -181,7 +181,8 @@ def run_scenario(
                                model_args=scenario.model.cli_args())
     try:
         with unwind_on_signals(), open_stack(options.stack, stack_config) as stack:
-            record.update(stack=stack.describe())
+            described = stack.describe()
+            record.update(stack=described, tools_store=described.get("tools_store"))
             record.enter(RunState.RUNNING)
             _drive(scaled, run_dir, stack, _load_config(scaled, target, stack, run_dir, seed,
                                                        options), options, record)

@@ -86,6 +86,7 @@ def test_the_same_runs_read_backwards_are_an_improvement(ab):
     assert "regressed" not in {r.verdict for r in backwards.rows}
 
 
+@pytest.mark.timeout(1500)
 def test_a_a_finds_no_regression_over_three_seeds(tmp_path: Path):
     """Same SPEC both sides on two library scenarios, seeds 1..3: every gate says no
     regression. The false-alarm rate seen is written to a_a.json beside the runs."""
