@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
@@ -33,7 +35,13 @@ def test_metrics_count_bytes_each_way(api: httpx.Client, echo_server: TcpServer)
             got += sock.recv(100)
     up = (("direction", "upstream"), ("proxy", "m"))
     down = (("direction", "downstream"), ("proxy", "m"))
+    wanted = [(name, key) for name in ("toxiproxy_proxy_received_bytes_total",
+                                       "toxiproxy_proxy_sent_bytes_total") for key in (up, down)]
+    deadline = time.monotonic() + 10  # the real server counts a chunk after it passes it on
     values = samples(api)
+    while any(values.get(w) != 100 for w in wanted) and time.monotonic() < deadline:
+        time.sleep(0.05)
+        values = samples(api)
     assert values[("toxiproxy_proxy_received_bytes_total", up)] == 100
     assert values[("toxiproxy_proxy_sent_bytes_total", up)] == 100
     assert values[("toxiproxy_proxy_received_bytes_total", down)] == 100
