@@ -82,7 +82,10 @@ def test_the_same_runs_read_backwards_are_an_improvement(ab):
     backwards = judge(load_scenario(HICCUP), WEAK, "hardened", runs)
     rows = {r.slo: r for r in backwards.rows}
     assert rows["availability"].verdict == "improved", rows["availability"].why
-    assert backwards.verdict in ("improved", "inconclusive"), [r.why for r in backwards.rows]
+    # The overall verdict may also say the (hardened) candidate missed an absolute objective on
+    # this busy run; what reading backwards must never give is a regression.
+    assert backwards.verdict in ("improved", "inconclusive", "misses objectives"), [
+        r.why for r in backwards.rows]
     assert "regressed" not in {r.verdict for r in backwards.rows}
 
 
