@@ -17,8 +17,28 @@ def _no_flags(kind: str) -> TargetError:
                        "(kind 'deploy' needs the reference agent)")
 
 
+class _OwnAgent:
+    """What your agent answers however it runs: its tenants and data, no flags to redeploy."""
+
+    known_tenants: dict[str, Tenant]
+    extra_load_data: dict[str, Any]
+
+    @property
+    def overrides(self) -> dict[str, Any]:
+        return {}
+
+    def tenants(self) -> dict[str, Tenant]:
+        return dict(self.known_tenants)
+
+    def load_data(self, tenants: list[str]) -> dict[str, Any]:
+        return dict(self.extra_load_data)
+
+    def auto_rollback(self) -> bool:
+        return False
+
+
 @dataclass(frozen=True)
-class CommandTarget:
+class CommandTarget(_OwnAgent):
     """`agent.command`, started by the stack on a port it picks ({host}, {port} replaced)."""
 
     command: str
@@ -38,15 +58,6 @@ class CommandTarget:
         except ValueError as exc:
             raise TargetError(f"agent.command {self.command!r} cannot be parsed: {exc}") from exc
 
-    @property
-    def overrides(self) -> dict[str, Any]:
-        return {}
-
-    def tenants(self) -> dict[str, Tenant]:
-        return dict(self.known_tenants)
-
-    def load_data(self, tenants: list[str]) -> dict[str, Any]:
-        return dict(self.extra_load_data)
 
     def url(self) -> str | None:
         return None
@@ -62,8 +73,6 @@ class CommandTarget:
             raise _no_flags("command")
         return self
 
-    def auto_rollback(self) -> bool:
-        return False
 
     def describe(self) -> dict[str, Any]:
         return {"kind": self.kind, "command": self.command, "health": self.health,
@@ -71,7 +80,7 @@ class CommandTarget:
 
 
 @dataclass(frozen=True)
-class URLTarget:
+class URLTarget(_OwnAgent):
     """`agent.url`: an agent already running on loopback; the harness only sends it load."""
 
     address: str
@@ -81,15 +90,6 @@ class URLTarget:
     kind: str = "url"
     label: str = "own"
 
-    @property
-    def overrides(self) -> dict[str, Any]:
-        return {}
-
-    def tenants(self) -> dict[str, Tenant]:
-        return dict(self.known_tenants)
-
-    def load_data(self, tenants: list[str]) -> dict[str, Any]:
-        return dict(self.extra_load_data)
 
     def url(self) -> str | None:
         return self.address
@@ -102,8 +102,6 @@ class URLTarget:
             raise _no_flags("url")
         return self
 
-    def auto_rollback(self) -> bool:
-        return False
 
     def describe(self) -> dict[str, Any]:
         return {"kind": self.kind, "url": self.address, "health": self.health}
