@@ -34,10 +34,12 @@ from typing import Any
 import orjson
 
 from harness.records import IN_FLIGHT_ERROR, REQUEST_COLUMNS, RecordFile, RequestRecord, stamp
+from harness.records.schema import omitted_when_null
 from harness.records import line as record_line
 
 REQUEST_FIELDS = tuple(REQUEST_COLUMNS)
 """The request record's fields in contract order (`harness.records.RequestRecord`)."""
+_OMIT_NULL = frozenset(omitted_when_null(RequestRecord))
 
 CANARY_PREFIX = "CANARY-"
 _PREFIX_BYTES = CANARY_PREFIX.encode()
@@ -238,6 +240,8 @@ def request_record(
     attack_id: str | None = None,
     attack_category: str | None = None,
     client_request_id: str | None = None,
+    session: str | None = None,
+    turn: int | None = None,
 ) -> RequestRecord:
     """A request record; `headers` must answer lower-case names (None when no response),
     `reply` is the body as received."""
@@ -258,6 +262,8 @@ def request_record(
         attack_category,
         detector.leaked(reply, tenant),
         user,
+        session,
+        turn,
     )
 
 
@@ -270,10 +276,13 @@ def request_line(record: RequestRecord) -> bytes:
     """The record's JSON line: its fields in order, timestamps with six decimals."""
     if type(record.ts_start) is float or type(record.ts_end) is float:
         record = replace(record, ts_start=stamp(record.ts_start), ts_end=stamp(record.ts_end))
+    # a mapping, not the dataclass: the OMIT_NULL fields left out while null, and no deep
+    # copy (`dataclasses.asdict`) of the stamps
+    row = {k: v for k, v in vars(record).items() if v is not None or k not in _OMIT_NULL}
     try:
-        return record_line(record)
+        return record_line(row)
     except TypeError:  # orjson's JSONEncodeError: a value no HTTP exchange gives
-        return record_line({k: _plain(v) for k, v in vars(record).items()})
+        return record_line({k: _plain(v) for k, v in row.items()})
 
 
 def _plain(value: Any) -> Any:
@@ -347,6 +356,8 @@ class RequestWriter:
         attack_id: str | None,
         attack_category: str | None,
         client_request_id: str,
+        session: str | None = None,
+        turn: int | None = None,
     ) -> list[str]:
         """Records one exchange (now, or at the deferred flush); returns its leaked canaries
         at once. `headers` are the reply's (None without a reply), `reply` its body as
@@ -357,7 +368,8 @@ class RequestWriter:
             else []
         )
         values = (ts_start, latency_ms, status, exception, tenant, task, user, headers,
-                  reply, attack_id, attack_category, client_request_id, leaked)  # fmt: skip
+                  reply, attack_id, attack_category, client_request_id, leaked, session,
+                  turn)  # fmt: skip
         if self._defer is None:
             self.recorder.write_line(self.line(values))
         else:
@@ -376,7 +388,7 @@ class RequestWriter:
     def line(self, exchange: tuple[Any, ...]) -> bytes:
         """The record's line from `write`'s arguments followed by the leaks it found."""
         (ts_start, latency_ms, status, exception, tenant, task, user, headers, reply, attack_id,
-         attack_category, client_request_id, leaked) = exchange  # fmt: skip
+         attack_category, client_request_id, leaked, session, turn) = exchange  # fmt: skip
         found = self._read_headers(headers)
         raw = found[1:]
         try:
@@ -395,8 +407,10 @@ class RequestWriter:
             else stamp(ts_end),
             round(latency_ms, 3), status, ok, error, tenant, task,
             found[0] or client_request_id, llm_calls, cost_usd, degraded, model, attack_id,
-            attack_category, leaked, user,
+            attack_category, leaked, user, session, turn,
         )  # fmt: skip
+        if session is None or turn is None:  # fields left out while null: the general path
+            return request_line(record)
         try:
             return _dumps(record, option=_NEWLINE)  # records.line, without its dispatch
         except TypeError:  # orjson's JSONEncodeError: an odd value, written as text

@@ -62,6 +62,8 @@ class RequestRecord:
     attack_category: str | None
     leaked_canaries: list[str]  # canaries of *other* tenants found in the reply
     user: int  # the run-wide index of the Locust user
+    session: str | None = field(default=None, metadata=OMIT_NULL)  # the session id sent
+    turn: int | None = field(default=None, metadata=OMIT_NULL)  # 0-based turn in the session
 
 
 # ---- LLM ledger (llm_calls.jsonl: every fake LLM, field `region` tells which) -------------

@@ -28,6 +28,7 @@ from harness.load.recorder import (
     request_record,
 )
 from harness.records import REQUEST_COLUMNS, RequestRecord, stamp
+from harness.records.schema import omitted_when_null
 
 fuzz = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 DETECTOR = LeakDetector(
@@ -44,9 +45,16 @@ def finite_or_none(value: object) -> object:
     return value
 
 
+OMIT_NULL = set(omitted_when_null(RequestRecord))
+
+
 def read_back(values: tuple[object, ...]) -> dict[str, object]:
-    """The record `json.loads` should find in the line of `values`."""
+    """The record `json.loads` should find in the line of `values` (trailing fields left
+    out take their defaults; the OMIT_NULL ones are absent while None)."""
+    values = (*values, *[None] * (len(REQUEST_FIELDS) - len(values)))
     row = dict(zip(REQUEST_FIELDS, (finite_or_none(v) for v in values), strict=True))
+    row = {k: v for k, v in row.items() if k not in OMIT_NULL or values[
+        REQUEST_FIELDS.index(k)] is not None}
     for key in ("ts_start", "ts_end"):
         ts = row[key]
         if type(ts) is float:
@@ -68,6 +76,7 @@ typical = st.tuples(
     st.integers(0, 599), st.booleans(), st.none() | texts, texts, texts, st.none() | texts,
     st.none() | st.integers(0, 99), st.none() | floats, st.booleans(), st.none() | texts,
     st.none() | texts, st.none() | texts, st.lists(texts, max_size=3), st.integers(0, 10**6),
+    st.none() | texts, st.none() | st.integers(0, 99),
 )  # fmt: skip
 
 
@@ -101,7 +110,8 @@ def test_line_of_typical_values_reads_back_as_the_record(values: tuple[object, .
 @given(st.tuples(*[anything] * len(REQUEST_FIELDS)))
 def test_line_of_any_values_reads_back_as_the_record(values: tuple[object, ...]) -> None:
     line = request_line(RequestRecord(*values))  # type: ignore[arg-type]
-    assert list(json.loads(line)) == REQUEST_COLUMNS
+    assert list(json.loads(line)) == list(read_back(values))
+    assert set(REQUEST_COLUMNS) - set(json.loads(line)) <= OMIT_NULL
     assert json.loads(line) == read_back(values)
 
 
@@ -175,7 +185,8 @@ def test_write_record_puts_each_line_on_disk_at_once(tmp_path: Path) -> None:
             recorder.write_record(record)
             lines = path.read_bytes().splitlines(keepends=True)
             assert len(lines) == i + 1 and json.loads(lines[-1]) == read_back(astuple(record))
-            assert list(json.loads(lines[-1])) == REQUEST_COLUMNS
+            assert list(json.loads(lines[-1])) == [c for c in REQUEST_COLUMNS
+                                                   if c not in OMIT_NULL]
         assert recorder.count == 3
     finally:
         recorder.close()
@@ -223,27 +234,29 @@ replies = st.none() | st.lists(
     reply=replies,
     attack=st.none() | st.tuples(texts, texts),
     detector=st.sampled_from([DETECTOR, CUSTOM]),
+    session=st.none() | st.tuples(texts, st.integers(0, 99)),
 )  # fmt: skip
 def test_writer_line_is_the_general_line(
     ts_start: float, latency_ms: float, status: int, tenant: str, task: str,
     header_values: tuple[str | None, ...], reply: bytes | None, attack: tuple[str, str] | None,
-    detector: LeakDetector,
+    detector: LeakDetector, session: tuple[str, int] | None,
 ) -> None:  # fmt: skip
     lines = _Lines()
     exception = ConnectionRefusedError("refused") if status == 0 else None
     attack_id, category = attack or (None, None)
     pairs = zip(HEADERS, header_values, strict=True)
     headers = {name: value for name, value in pairs if value is not None}
+    session_id, turn = session or (None, None)
     leaked = RequestWriter(lines, detector).write(  # type: ignore[arg-type]
         ts_start, latency_ms, status, exception, tenant, task, 7, headers, reply, attack_id,
-        category, "mine",
+        category, "mine", session_id, turn,
     )  # fmt: skip
     record = request_record(
         ts_start=ts_start, ts_end=ts_start + latency_ms / 1000.0, latency_ms=latency_ms,
         status=status, error=error_text(status, exception, reply), tenant=tenant, task=task,
         user=7, headers=headers, reply=reply,
         detector=detector, attack_id=attack_id, attack_category=category,
-        client_request_id="mine",
+        client_request_id="mine", session=session_id, turn=turn,
     )  # fmt: skip
     assert lines.lines == [request_line(record)]
     assert leaked == record.leaked_canaries
