@@ -109,6 +109,18 @@ def load_corpus(path: str | Path | None = None) -> Corpus:
     return _parse(Path(path).read_text(encoding="utf-8"))
 
 
+def merged_corpus(user: Corpus | None, builtin: bool = True) -> Corpus:
+    """The corpus attacks are drawn from: the built-in one, the user's, or both (payload ids
+    must differ; a category both document keeps the built-in description)."""
+    if user is None:
+        return _builtin()
+    if not builtin:
+        return user
+    base = _builtin()
+    return Corpus(categories={**user.categories, **base.categories},
+                  attacks=(*base.attacks, *user.attacks))
+
+
 @cache
 def _builtin() -> Corpus:
     return _parse(resources.files("harness.load").joinpath("attacks.yaml").read_text("utf-8"))

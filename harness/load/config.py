@@ -9,7 +9,8 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from harness.load.attacks import load_corpus
+from harness.load.attacks import Corpus, merged_corpus
+from harness.load.scripts import RESERVED_TASKS, Prompt, Script, Session
 from harness.load.tasks import TASKS
 from harness.netutil import require_loopback
 
@@ -25,19 +26,25 @@ class AttackConfig(BaseModel):
     ratio: float = Field(ge=0.0, le=1.0)
     tenants: list[str] | None = None  # attacking tenants; None = every tenant
     categories: list[str] | None = None  # None = every category with direct payloads
+    corpus: Corpus | None = None  # the user's payloads (`load.attacks.corpus`)
+    builtin: bool = True  # False: the user's corpus replaces the built-in one
 
-    @field_validator("categories")
-    @classmethod
-    def _known_categories(cls, value: list[str] | None) -> list[str] | None:
-        if value is None:
-            return value
-        corpus = load_corpus()
-        direct = {a.category for a in corpus.select(kind="direct")}
-        if unknown := sorted(set(value) - direct):
+    @model_validator(mode="after")
+    def _known_categories(self) -> AttackConfig:
+        if not self.builtin and self.corpus is None:
+            raise ValueError("builtin: false needs a corpus of your own")
+        direct = {a.category for a in self.merged().select(kind="direct")}
+        if not direct:
+            raise ValueError("the attack corpus has no direct payloads to send")
+        if self.categories is not None and (unknown := sorted(set(self.categories) - direct)):
             raise ValueError(
                 f"no direct payloads in categories {unknown}; allowed: {sorted(direct)}"
             )
-        return value
+        return self
+
+    def merged(self) -> Corpus:
+        """The corpus attacks are drawn from (`harness.load.attacks.merged_corpus`)."""
+        return merged_corpus(self.corpus, self.builtin)
 
 
 MAX_TENANT_WEIGHT = 1000
@@ -78,6 +85,9 @@ class LoadConfig(BaseModel):
     think_time_s: float = Field(default=0.0, ge=0)
     request_timeout_s: float = Field(default=30.0, gt=0)
     attacks: AttackConfig | None = None
+    # The user's own traffic; when either is given it replaces `mix` (see `scripts_for`).
+    prompts: list[Prompt] = Field(default_factory=list)
+    sessions: list[Session] = Field(default_factory=list)
     # tenant -> its canaries; may name tenants that send no load (their leaks count too)
     canaries: dict[str, list[str]] = Field(default_factory=dict)
     order_ids: dict[str, list[str]] = Field(default_factory=dict)
@@ -107,9 +117,29 @@ class LoadConfig(BaseModel):
         return value
 
     @model_validator(mode="after")
+    def _own_traffic(self) -> LoadConfig:
+        if not self.has_scripts:
+            return self
+        if "mix" in self.model_fields_set:
+            raise ValueError("give either `mix` (the built-in task library) or "
+                             "`prompts`/`sessions` (your own traffic), not both")
+        names = [s.name for s in self.sessions]
+        if dupes := sorted({n for n in names if names.count(n) > 1}):
+            raise ValueError(f"session names must be unique: {dupes}")
+        if reserved := sorted({*names, *(p.task for p in self.prompts)} & RESERVED_TASKS):
+            raise ValueError(f"task names {reserved} are reserved for injected attacks")
+        for tenant in self.tenants:
+            scripts = self.scripts_for(tenant) or []
+            if sum(s.weight for s in scripts) <= 0:
+                raise ValueError(f"tenant {tenant!r} has no prompt or session to send "
+                                 "(none for every tenant or for it, with a weight > 0)")
+        return self
+
+    @model_validator(mode="after")
     def _tenants_known(self) -> LoadConfig:
         names = set(self.tenants)
         mentioned = set(self.order_ids) | set(self.customer_ids) | set(self.tenant_weights)
+        mentioned |= {s.tenant for s in (*self.prompts, *self.sessions) if s.tenant}
         if self.attacks and self.attacks.tenants:
             mentioned |= set(self.attacks.tenants)
         if unknown := sorted(mentioned - names):
@@ -118,6 +148,18 @@ class LoadConfig(BaseModel):
             raise ValueError(f"tenant weights must be whole numbers 1..{MAX_TENANT_WEIGHT}")
         return self
 
+    @property
+    def has_scripts(self) -> bool:
+        """The run sends the user's own prompts/sessions rather than the task library."""
+        return bool(self.prompts or self.sessions)
+
+    def scripts_for(self, tenant: str) -> list[Script] | None:
+        """The prompts then the sessions a user of `tenant` draws from (those for every tenant
+        and those for it), in file order; None when the run uses the task library."""
+        if not self.has_scripts:
+            return None
+        return [s for s in (*self.prompts, *self.sessions) if s.tenant in (None, tenant)]
+
     def user_tenants(self) -> list[str]:
         """The tenants users are dealt in turn (`tenant_cycle` of the weights)."""
         return tenant_cycle({name: self.tenant_weights.get(name, 1) for name in self.tenants})
@@ -125,7 +167,8 @@ class LoadConfig(BaseModel):
     def write(self, path: str | Path) -> Path:
         """Save as JSON (what `HARNESS_LOAD_CONFIG` points the locustfile at)."""
         path = Path(path)
-        path.write_text(self.model_dump_json(indent=2), encoding="utf-8")
+        unused = {"mix"} if self.has_scripts else None  # read back, it would clash
+        path.write_text(self.model_dump_json(indent=2, exclude=unused), encoding="utf-8")
         return path
 
     @classmethod

@@ -1,11 +1,14 @@
-"""The harness's locustfile: tenant-bound users sending the task mix (and attacks) to /v1/chat.
+"""The harness's locustfile: tenant-bound users sending their traffic (and attacks) to the agent.
 
 Run by `LoadRunner`; reads its `LoadConfig` from the JSON file named by `HARNESS_LOAD_CONFIG`.
 Each user gets a global index, a tenant (dealt in turn from `LoadConfig.user_tenants()`, the
 sorted tenants each as often as its weight, rotated by the seed) and its own RNG seeded by
 (seed, index): the whole conversation is reproducible.
-Task choice uses that RNG rather than Locust's `@task` weights (which draw from the global
-`random`), so the mix is both weighted and deterministic.
+What it sends is `harness.load.traffic`: the task mix, or the user's own prompts and
+session scripts (those of its tenant), with attacks mixed in. Every choice (message, script,
+attack, pause) uses that RNG rather than Locust's `@task` weights (which draw from the global
+`random`), so the traffic is both weighted and deterministic: the same seed gives each user
+the same messages, session ids, turns and think times.
 """
 
 from __future__ import annotations
@@ -26,13 +29,12 @@ from gevent import GreenletExit
 from locust import events, task
 from locust.contrib.fasthttp import FastHttpUser
 
-from harness.load.attacks import load_corpus
+from harness.load.attacks import merged_corpus
 from harness.load.config import CONFIG_ENV, WORKER_ENV, LoadConfig
 from harness.load.headers import read_header_values
 from harness.load.recorder import InFlightAtEnd, LeakDetector, Recorder, RequestWriter
-from harness.load.tasks import Message, TaskContext, attack, build_message
-
-SESSION_TURNS = 5  # a user starts a new conversation every this many messages
+from harness.load.tasks import Message, TaskContext
+from harness.load.traffic import user_traffic
 
 
 def _read_config() -> LoadConfig:
@@ -43,7 +45,8 @@ def _read_config() -> LoadConfig:
 
 
 CONFIG = _read_config()
-CORPUS = load_corpus()
+CORPUS = CONFIG.attacks.merged() if CONFIG.attacks else merged_corpus(None)
+SCRIPTS = {tenant: CONFIG.scripts_for(tenant) for tenant in CONFIG.tenants}  # None: the mix
 DETECTOR = LeakDetector(CONFIG.canaries, CONFIG.tenants)
 TENANT_ORDER = sorted(CONFIG.tenants)
 USER_TENANTS = CONFIG.user_tenants()  # user i is dealt USER_TENANTS[(i + seed) % len]
@@ -136,31 +139,33 @@ class AgentUser(FastHttpUser):
             order_ids=CONFIG.order_ids,
             customer_ids=CONFIG.customer_ids,
         )
-        self.sent = 0
-        self._names = list(CONFIG.mix)
-        self._weights = [CONFIG.mix[n] for n in self._names]
         spec = CONFIG.attacks
-        self._attack_ratio = 0.0
-        self._attack_categories: set[str] | None = None
-        if spec is not None and (spec.tenants is None or self.tenant in spec.tenants):
-            self._attack_ratio = spec.ratio
-            self._attack_categories = set(spec.categories) if spec.categories else None
+        attacking = spec is not None and (spec.tenants is None or self.tenant in spec.tenants)
+        self.traffic = user_traffic(
+            self.rng, self.ctx, mix=CONFIG.mix, scripts=SCRIPTS[self.tenant], corpus=CORPUS,
+            attack_ratio=spec.ratio if spec and attacking else 0.0,
+            attack_categories=set(spec.categories) if spec and spec.categories else None,
+            think_s=CONFIG.think_time_s, session_prefix=f"{self.tenant}-u{self.index}",
+        )  # fmt: skip
+        self.session_id = ""  # of the message `next_message` returned last
+        self.turn = 0  # its 0-based turn in that session
 
     def wait_time(self) -> float:
-        think = CONFIG.think_time_s
-        return self.rng.uniform(0.5 * think, 1.5 * think) if think > 0 else 0.0
+        """The think time before the next message (a scripted turn's own `think`)."""
+        return self.traffic.pause()
 
     def next_message(self) -> Message:
-        if self._attack_ratio and self.rng.random() < self._attack_ratio:
-            return attack(self.rng, self.ctx, CORPUS, self._attack_categories)
-        name = self.rng.choices(self._names, self._weights)[0]
-        return build_message(name, self.rng, self.ctx)
+        """The next message; sets `session_id` and `turn` for it."""
+        traffic = self.traffic
+        message = traffic.next()
+        self.session_id = traffic.session_id
+        self.turn = traffic.turn
+        return message
 
     @task
     def send(self) -> None:
         message = self.next_message()
-        session = f"{self.tenant}-u{self.index}-s{self.sent // SESSION_TURNS}"
-        self.sent += 1
+        session = self.session_id
         request_id = uuid.uuid4().hex
         stats_name = f"attack:{message.attack.category}" if message.attack else message.task
         ts_start = time.time()
@@ -222,4 +227,6 @@ class AgentUser(FastHttpUser):
             attack_spec.id if attack_spec else None,
             attack_spec.category if attack_spec else None,
             request_id,
+            self.session_id,
+            self.turn,
         )

@@ -34,8 +34,8 @@ from typing import Any
 import orjson
 
 from harness.records import IN_FLIGHT_ERROR, REQUEST_COLUMNS, RecordFile, RequestRecord, stamp
-from harness.records.schema import omitted_when_null
 from harness.records import line as record_line
+from harness.records.schema import omitted_when_null
 
 REQUEST_FIELDS = tuple(REQUEST_COLUMNS)
 """The request record's fields in contract order (`harness.records.RequestRecord`)."""

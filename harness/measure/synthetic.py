@@ -54,6 +54,9 @@ def _where(mask: np.ndarray, value: str) -> pd.Categorical:
     return _pick((value,), np.where(mask, 0, -1))
 
 
+_SESSIONS = tuple(f"u{i}-s0" for i in range(50))
+
+
 def _frame(columns: dict[str, object], order: list[str], n: int) -> pd.DataFrame:
     """A DataFrame without per-value string inference or object-block consolidation.
 
@@ -133,7 +136,9 @@ def synthetic_run(
             "attack_id": _where(attack, "pi-direct-001"),
             "attack_category": _where(attack, "direct"),
             "leaked_canaries": leaked,
-            "user": rng.integers(0, 50, n),
+            "user": (user := rng.integers(0, 50, n)),
+            "session": _pick(_SESSIONS, user),  # one conversation per user
+            "turn": np.zeros(n, dtype=np.int64),
         },
         REQUEST_COLUMNS, n,
     )

@@ -158,10 +158,12 @@ def _tenants(raw: dict[Any, Any], agent: AgentSpec | None) -> list[Issue]:
 def _attack_categories(load: LoadSpec | None) -> list[Issue]:
     if load is None or load.attacks is None or not load.attacks.categories:
         return []
-    load_corpus = _optional("harness.load.attacks", "load_corpus")
-    if load_corpus is None:
-        return []
-    known = sorted({attack.category for attack in load_corpus().select(kind="direct")})
+    merged_corpus = _optional("harness.load.attacks", "merged_corpus")
+    corpus = load.attacks.corpus
+    if merged_corpus is None or isinstance(corpus, str):
+        return []  # a corpus file that could not be read: reported at its own lines
+    merged = merged_corpus(corpus, load.attacks.builtin)
+    known = sorted({attack.category for attack in merged.select(kind="direct")})
     return [
         (("load", "attacks", "categories", i),
          f"unknown attack category {name!r}; allowed: {', '.join(known)}")

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Tag, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedBase, TaggedScalar
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
@@ -77,8 +77,14 @@ def load_scenario(path: str | Path) -> Scenario:
     return scenario
 
 
-def parse_scenario(text: str, file: str = "<string>") -> Scenario:
-    """Validate scenario YAML given as text; `file` is only used in messages."""
+def parse_scenario(text: str, file: str = "<string>", base_dir: str | Path | None = None
+                   ) -> Scenario:
+    """Validate scenario YAML given as text; `file` is used in messages and, unless
+    `base_dir` is given, its folder is where relative file names (`load.prompts`, ...) are
+    read from (the current directory for `<string>`)."""
+    # imported here: the traffic files are read with this module's YAML and error helpers
+    from harness.scenario.traffic_files import resolve_traffic
+
     doc = _parse_yaml(text, file)
     if doc.data is None:
         raise ScenarioError([Problem(file, 1, 1, "", "empty file; a scenario needs at least "
@@ -89,14 +95,21 @@ def parse_scenario(text: str, file: str = "<string>") -> Scenario:
                                      f"(name, title, duration, ...), got a {kind}")])
     problems: list[Problem] = []
     scenario: Scenario | None = None
+    if base_dir is None:
+        base_dir = Path.cwd() if file.startswith("<") else Path(file).parent
+    # the files `load` names, read and checked (their problems at their own lines), their
+    # entries in place of the names; issues across entries given inline, at the scenario's
+    data, file_problems, issues = resolve_traffic(doc.data, Path(base_dir))
+    problems += file_problems
+    problems += [_at(file, doc, path, message, key=False) for path, message in issues]
     try:
-        scenario = Scenario.model_validate(doc.data)
+        scenario = Scenario.model_validate(data)
     except ValidationError as exc:
         problems += [_problem(file, doc, error) for error in exc.errors()]
-    for path, message in check(doc.data):
+    for path, message in check(data):
         problems.append(_at(file, doc, path, message, key=False))
-    if problems or scenario is None:
-        raise ScenarioError(_sorted_unique(problems))
+    if problems or scenario is None:  # the scenario's own problems first, then each file's
+        raise ScenarioError(sorted(_sorted_unique(problems), key=lambda p: (p.file != file, p.file)))
     return scenario
 
 
@@ -214,10 +227,11 @@ def _plain_key(key: Any) -> Any:
 # --- pydantic errors to problems ------------------------------------------------------------
 
 
-def _problem(file: str, doc: _Document, error: Any) -> Problem:
+def _problem(file: str, doc: _Document, error: Any, root: Any = Scenario) -> Problem:
+    """`error` of validating `doc.data` with `root` (a model, or e.g. list[Model])."""
     kind = error["type"]
     path, missing = _walk(error["loc"], doc.data)
-    message = _message(error, path, missing)
+    message = _message(error, path, missing, root)
     if kind in ("union_tag_invalid", "union_tag_not_found"):
         path = (*path, "kind")
     if path and path[-1] == "[key]":
@@ -260,11 +274,11 @@ def _has_key(node: Any, key: Any) -> bool:
         return False
 
 
-def _message(error: Any, path: KeyPath, missing: bool) -> str:
+def _message(error: Any, path: KeyPath, missing: bool, root: Any = None) -> str:
     kind, ctx, value = error["type"], error.get("ctx") or {}, error.get("input")
     key = path[-1] if path else ""
     if kind == "extra_forbidden":
-        model = _model_at(error["loc"][:-1])
+        model = _model_at(error["loc"][:-1], Scenario if root is None else root)
         allowed = ", ".join(sorted(_aliases(model))) if model else "?"
         return f"unknown key {key!r}; allowed: {allowed}"
     if kind == "missing":
@@ -288,12 +302,16 @@ def _show(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
+def _model_at(loc: tuple[Any, ...], root: Any = Scenario) -> type[BaseModel] | None:
     """The pydantic model that validates the value at a pydantic error location."""
-    current: Any = Scenario
+    current: Any = root
     for part in loc:
         current = _unwrap(current)
         if _is_union(current):
+            tagged = _tagged_member(current, part)
+            if tagged is not None:
+                current = tagged  # a discriminated union: the location names the tag
+                continue
             if part not in SPEC_BY_KIND:
                 return None
             current = SPEC_BY_KIND[part]  # the location names the fault kind chosen
@@ -302,7 +320,7 @@ def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
             if part not in fields:
                 return None
             current = fields[part].annotation
-        elif typing.get_origin(current) is list:
+        elif typing.get_origin(current) in (list, tuple):
             current = typing.get_args(current)[0]
         elif typing.get_origin(current) is dict:
             current = typing.get_args(current)[1]
@@ -324,6 +342,16 @@ def _unwrap(annotation: Any) -> Any:
             annotation = members[0]
         else:
             return annotation
+
+
+def _tagged_member(union: Any, tag: Any) -> Any:
+    """The member of a union annotated with pydantic's `Tag(tag)`, if any."""
+    for member in typing.get_args(union):
+        if typing.get_origin(member) is typing.Annotated and any(
+            isinstance(m, Tag) and m.tag == tag for m in member.__metadata__
+        ):
+            return member
+    return None
 
 
 def _is_union(annotation: Any) -> bool:

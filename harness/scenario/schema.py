@@ -17,6 +17,7 @@ from pydantic import AfterValidator, Field, PrivateAttr, field_validator, model_
 
 from harness.netutil import is_loopback
 from harness.scenario.fault_specs import AnyFault
+from harness.scenario.traffic import CorpusRef, Prompts, Sessions
 from harness.scenario.types import Duration, Probability, Scalar, StrictModel
 
 PROFILES = ("naive", "hardened")
@@ -111,6 +112,14 @@ class AttackSpec(StrictModel):
     ratio: Probability = 0.1
     tenants: list[str] | None = None  # default: every load tenant
     categories: list[str] | None = Field(default=None, min_length=1)  # default: all
+    corpus: CorpusRef | None = None  # the user's payloads: a file like harness/load/attacks.yaml
+    builtin: bool = True  # false: `corpus` replaces the built-in corpus instead of joining it
+
+    @model_validator(mode="after")
+    def _corpus_to_replace_with(self) -> AttackSpec:
+        if not self.builtin and self.corpus is None:
+            raise ValueError("`builtin: false` needs a `corpus` of your own to replace it")
+        return self
 
 
 MAX_TENANT_SHARE = 1000
@@ -129,6 +138,9 @@ class LoadSpec(StrictModel):
     think_time: Duration = 0.1  # pause of each user between requests
     request_timeout: Duration = 30.0
     attacks: AttackSpec | None = None
+    # the user's own traffic (harness/scenario/traffic.py); replaces `mix` when given
+    prompts: Prompts | None = None
+    sessions: Sessions | None = None
 
     @field_validator("tenants", mode="before")
     @classmethod
@@ -297,4 +309,8 @@ class Scenario(StrictModel):
 
     def to_yaml_dict(self) -> dict:
         """Plain data for `scenario.yaml` (durations as `15s` strings); loads back unchanged."""
-        return self.model_dump(mode="json", by_alias=True, exclude_none=True)
+        # `mix` keeps its default when the user's own traffic replaces it: leave it out, or the
+        # dump would read back as both given
+        own = self.load.prompts is not None or self.load.sessions is not None
+        return self.model_dump(mode="json", by_alias=True, exclude_none=True,
+                               exclude={"load": {"mix"}} if own else None)
