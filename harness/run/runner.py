@@ -37,6 +37,7 @@ from harness.run.signals import unwind_on_signals
 from harness.run.state import RunRecord, RunState
 from harness.run.tail import RecordTail
 from harness.scenario import Scenario
+from harness.scenario.traffic_files import load_traffic_fields, resolved_load
 from harness.slo import SLOReport, evaluate
 from harness.stack.base import RigFailure, Stack, StackConfig, open_stack
 from harness.targets import Target, load_fields, target_for
@@ -221,14 +222,16 @@ def run_scenario(
 
 def _load_config(scenario: Scenario, target: Target, stack: Stack, run_dir: Path, seed: int,
                  options: RunOptions) -> LoadConfig:
-    load = scenario.load
+    # the loader read the files `load` names; a scenario built in code may still name them
+    base = scenario.source.parent if scenario.source else Path.cwd()
+    load = resolved_load(scenario.load, base)
     tenants = target.tenants()
     return LoadConfig(
         target_url=stack.endpoints.agent, chat_path=scenario.agent.chat_path, users=load.users,
         # Locust's own limit is a backstop; the harness stops it at `duration`.
         spawn_rate=load.spawn_rate, run_time_s=scenario.duration + 120.0,
         tenants={name: tenants[name].key for name in load.tenants},
-        tenant_weights=dict(load.tenants), mix=dict(load.mix), seed=seed,
+        tenant_weights=dict(load.tenants), **load_traffic_fields(load), seed=seed,
         think_time_s=load.think_time, request_timeout_s=load.request_timeout,
         attacks=AttackConfig(**load.attacks.model_dump()) if load.attacks else None,
         records_dir=run_dir, **load_fields(target, list(load.tenants)),

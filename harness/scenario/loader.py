@@ -109,7 +109,8 @@ def parse_scenario(text: str, file: str = "<string>", base_dir: str | Path | Non
     for path, message in check(data):
         problems.append(_at(file, doc, path, message, key=False))
     if problems or scenario is None:  # the scenario's own problems first, then each file's
-        raise ScenarioError(sorted(_sorted_unique(problems), key=lambda p: (p.file != file, p.file)))
+        in_order = _sorted_unique(problems)
+        raise ScenarioError(sorted(in_order, key=lambda p: (p.file != file, p.file)))
     return scenario
 
 

@@ -155,7 +155,7 @@ def load_issues(load: Any, tenants: Iterable[str]) -> list[Issue]:
                                  f"reference agent); with `{own[0]}` your own traffic replaces "
                                  "it: give one or the other"))
     entries = [e for key in own if isinstance(load[key], list) for e in load[key]]
-    if not own or any(isinstance(load[key], str) for key in own):
+    if not own or not all(isinstance(load[key], list) for key in own):
         return issues  # no own traffic, or a file that could not be read (reported there)
     for tenant in tenants:
         weight = 0.0

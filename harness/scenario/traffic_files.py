@@ -208,3 +208,41 @@ def _csv(text: str, file: str) -> loader._Document:
         doc.data.append({k: v for k, v in row.items() if v not in (None, "")})
         start = reader.line_num + 1
     return doc
+
+
+# --- to the load generator ------------------------------------------------------------------
+
+
+def resolved_load(load: LoadSpec, base: Path) -> LoadSpec:
+    """`load` with the files it still names read (a scenario built without the loader);
+    raises ScenarioError with their problems."""
+    attacks = load.attacks
+    if not any(isinstance(v, str) for v in (load.prompts, load.sessions,
+                                            attacks.corpus if attacks else None)):
+        return load
+    own = load.prompts is not None or load.sessions is not None
+    raw = {"load": load.model_dump(mode="json", exclude_none=True,
+                                   exclude={"mix"} if own else None)}
+    data, problems, issues = resolve_traffic(raw, base)
+    problems += [Problem("<scenario>", None, None, loader._dotted(p), m) for p, m in issues]
+    if problems:
+        raise ScenarioError(problems)
+    return LoadSpec.model_validate(data["load"])
+
+
+def load_traffic_fields(load: LoadSpec) -> dict[str, Any]:
+    """The `LoadConfig` fields of what users send: `mix`, or `prompts` and `sessions`
+    (files already read: `resolved_load`)."""
+    from harness.load.scripts import Prompt, Session, Turn
+
+    if load.prompts is None and load.sessions is None:
+        return {"mix": dict(load.mix)}
+    if isinstance(load.prompts, str) or isinstance(load.sessions, str):
+        raise ValueError("resolve the files of `load` first (resolved_load)")
+    return {
+        "prompts": [Prompt(text=p.text, task=p.task, tenant=p.tenant, weight=p.weight)
+                    for p in load.prompts or []],
+        "sessions": [Session(name=s.name, weight=s.weight, tenant=s.tenant,
+                             turns=tuple(Turn(text=t.text, think_s=t.think) for t in s.turns))
+                     for s in load.sessions or []],
+    }  # fmt: skip

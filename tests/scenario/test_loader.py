@@ -47,7 +47,8 @@ def test_unknown_key_lists_allowed_keys():
     problem = only_problem("unknown-key.yaml")
     assert problem.startswith(f"{FIXTURES / 'unknown-key.yaml'}:6:3: load.thinktime: ")
     assert "unknown key 'thinktime'" in problem
-    allowed = "attacks, mix, request_timeout, spawn_rate, tenants, think_time, users"
+    allowed = ("attacks, mix, prompts, request_timeout, sessions, spawn_rate, tenants, "
+               "think_time, users")
     assert f"allowed: {allowed}" in problem
 
 
