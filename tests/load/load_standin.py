@@ -122,4 +122,6 @@ def standin_config(url: str, records_dir: Path, **overrides: object) -> LoadConf
         "customer_ids": CUSTOMER_IDS,
         "records_dir": records_dir,
     }
-    return LoadConfig.model_validate({**fields, **overrides})
+    # an override of None leaves the field out (e.g. `mix=None` with prompts of one's own)
+    merged = {k: v for k, v in {**fields, **overrides}.items() if v is not None}
+    return LoadConfig.model_validate(merged)
