@@ -198,3 +198,18 @@ def test_resolved_traffic_reaches_the_load_config(tmp_path: Path) -> None:
     # a scenario built in code, still naming its files, is read when the run starts
     unresolved = scenario.load.model_copy(update={"sessions": "s.jsonl"})
     assert resolved_load(unresolved, tmp_path).sessions == scenario.load.sessions
+
+
+def test_the_docs_example_loads_with_its_files() -> None:
+    example = Path(__file__).parents[2] / "docs" / "examples" / "own-traffic.yaml"
+    scenario = load_scenario(example)
+    load = scenario.load
+    assert isinstance(load.prompts, list) and {p.task for p in load.prompts} >= {"flights"}
+    assert isinstance(load.sessions, list) and [s.name for s in load.sessions] == [
+        "rebook", "corporate-trip"]
+    assert load.attacks is not None and not isinstance(load.attacks.corpus, str)
+    csv_variant = example.with_name("prompts.csv")
+    prompts = parse_scenario(example.read_text().replace("prompts.jsonl", csv_variant.name),
+                             str(example)).load.prompts
+    assert isinstance(prompts, list) and [p.task for p in prompts] == [
+        "flights", "baggage", "hotels", "corporate"]
