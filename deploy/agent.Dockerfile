@@ -14,6 +14,7 @@ COPY pyproject.toml deploy/requirements.py ./
 RUN --mount=type=bind,from=wheelhouse,target=/wheelhouse \
     python requirements.py pyproject.toml postgres > requirements.txt \
  && pip install --no-cache-dir $PIP_OPTIONS -r requirements.txt
+COPY deploy/healthcheck.sh /usr/local/bin/healthcheck
 COPY README.md ./
 COPY harness ./harness
 COPY reference_agent ./reference_agent
@@ -22,5 +23,5 @@ RUN --mount=type=bind,from=wheelhouse,target=/wheelhouse \
 USER nobody
 ENV AGENT_PROFILE=hardened AGENT_FLAGS=""
 HEALTHCHECK --interval=5s --timeout=3s --start-period=30s --retries=6 \
-  CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=2)"
+  CMD ["healthcheck", "8000", "/healthz"]
 CMD ["sh", "-c", "exec python -m reference_agent --profile \"$AGENT_PROFILE\" --host 127.0.0.1 --port 8000 --tools-url http://127.0.0.1:18003 --llm-eu-url http://127.0.0.1:18002 $AGENT_FLAGS"]

@@ -14,6 +14,7 @@ COPY pyproject.toml deploy/requirements.py ./
 RUN --mount=type=bind,from=wheelhouse,target=/wheelhouse \
     python requirements.py pyproject.toml postgres > requirements.txt \
  && pip install --no-cache-dir $PIP_OPTIONS -r requirements.txt
+COPY deploy/healthcheck.sh /usr/local/bin/healthcheck
 COPY README.md ./
 COPY harness ./harness
 COPY reference_agent ./reference_agent
@@ -22,5 +23,5 @@ RUN --mount=type=bind,from=wheelhouse,target=/wheelhouse \
 USER nobody
 ENV LLM_PORT=8100 LLM_REGION=us SEED=1
 HEALTHCHECK --interval=5s --timeout=3s --start-period=30s --retries=6 \
-  CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:${LLM_PORT}/_control/health', timeout=2)"
+  CMD healthcheck "$LLM_PORT" /_control/health
 CMD ["sh", "-c", "exec harness serve fake-llm --host 127.0.0.1 --port \"$LLM_PORT\" --region \"$LLM_REGION\" --seed \"$SEED\" --ledger /data/llm_calls.$LLM_REGION.jsonl"]

@@ -13,6 +13,7 @@ COPY pyproject.toml deploy/requirements.py ./
 RUN --mount=type=bind,from=wheelhouse,target=/wheelhouse \
     python requirements.py pyproject.toml postgres > requirements.txt \
  && pip install --no-cache-dir $PIP_OPTIONS -r requirements.txt
+COPY deploy/healthcheck.sh /usr/local/bin/healthcheck
 COPY README.md ./
 COPY harness ./harness
 COPY reference_agent ./reference_agent
@@ -21,5 +22,5 @@ RUN --mount=type=bind,from=wheelhouse,target=/wheelhouse \
 USER nobody
 ENV TOOLS_STORE=sqlite:// SEED=1
 HEALTHCHECK --interval=5s --timeout=3s --start-period=30s --retries=6 \
-  CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8200/healthz', timeout=2)"
+  CMD ["healthcheck", "8200", "/healthz"]
 CMD ["sh", "-c", "exec python -m reference_agent.tools --host 127.0.0.1 --port 8200 --seed \"$SEED\" --store \"$TOOLS_STORE\" --log /data/tool_calls.jsonl"]

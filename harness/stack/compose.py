@@ -8,11 +8,15 @@ need no other code path:
                                            policy brings it back; the crash fault's revert
                                            restarts it, as it does on the local stack for
                                            every process but the agent)
-    freeze   -> container.pause()         (cgroup freezer: the process holds its sockets)
+    freeze   -> container.pause()         (cgroup freezer: the process holds its sockets;
+                                           runc's "unable to freeze" is retried for a few
+                                           seconds, then the run is a rig failure)
     thaw     -> container.unpause()
     restart  -> container.restart(), or for the agent with flag overrides a recreate:
                 `docker compose up -d --no-deps --force-recreate agent` with AGENT_FLAGS set
-    wait_healthy -> the container's HEALTHCHECK status
+    wait_healthy -> the container runs and its health URL answers 200, probed from the
+                    host through the fault-free control proxies every 0.1 s as the local stack
+                    does (the LLMs, the tool server); else the container's HEALTHCHECK status
 
 The compose files: `ComposeConfig.compose_files`, else HARNESS_COMPOSE_FILE, else
 COMPOSE_FILE (both `:`-separated lists, as Compose reads them), else Compose's default names in
@@ -44,7 +48,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import docker
-from docker.errors import DockerException, NotFound
+import httpx
+from docker.errors import APIError, DockerException, NotFound
 from docker.models.containers import Container
 
 from harness.errors import StackError, UsageError
@@ -78,6 +83,15 @@ EVIDENCE: tuple[tuple[str, str], ...] = (("llm", "llm_calls.us.jsonl"),
                                          ("llm_eu", "llm_calls.eu.jsonl"),
                                          ("tools", "tool_calls.jsonl"))
 DATA_DIR = "/data"
+# Health URLs the harness probes from the host (`urls` key, path), through the fault-free
+# `*_control` proxies: recovery is seen within 0.1 s, not at Docker's next 5 s health check.
+HEALTH_PROBES: dict[str, tuple[str, str]] = {"llm": ("llm", "/_control/health"),
+                                             "llm_eu": ("llm_eu", "/_control/health"),
+                                             "tools": ("tools", "/healthz")}
+# runc gives up freezing a cgroup v1 whose tasks do not reach the freezer within ~0.2 s (a
+# busy machine) and thaws it again ("unable to freeze"); a retry is safe. How long to retry:
+FREEZE_RETRY_S = 5.0
+_UNABLE_TO_FREEZE = "unable to freeze"
 AGENT_FLAGS_ENV = "AGENT_FLAGS"
 # Compose's own default file names, in its order of preference, and their override files.
 DEFAULT_FILES = ("compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml")
@@ -208,6 +222,7 @@ class ComposeStack:
         self._started_at: float | None = None
         self._collected = False
         self._recreations = 0
+        self._failure: RigFailure | None = None
         base = f"http://{LOOPBACK}"
         p = COMPOSE_PORTS
         self.urls: dict[str, str] = {
@@ -252,9 +267,10 @@ class ComposeStack:
                                self._target.seed, self._target.health)
 
     def failure(self) -> RigFailure | None:
-        """Not watched during the run on compose: the containers' health checks and restart
-        policy are Docker's; a dead dependency shows in the run's records and logs."""
-        return None
+        """A fault the container runtime could not apply (a freeze runc cannot make). The
+        containers themselves are not watched: their health checks and restart policy are
+        Docker's, and a dead dependency shows in the run's records and logs."""
+        return self._failure
 
     @property
     def compose_files(self) -> list[Path]:
@@ -377,7 +393,33 @@ class ComposeStack:
         self._act(name, "kill")
 
     def freeze(self, name: str) -> None:
-        self._act(name, "pause")
+        """`docker pause`, retried while runc answers "unable to freeze" (it thaws the cgroup
+        before it says so) for up to FREEZE_RETRY_S; after that the freeze cannot be made here
+        and the run is a rig failure (no verdict), not a run without its fault."""
+        container = self._container(name)
+        started = time.monotonic()
+        attempts = 0
+        while True:
+            attempts += 1
+            try:
+                container.pause()
+                break
+            except APIError as exc:
+                waited = time.monotonic() - started
+                if _UNABLE_TO_FREEZE not in str(exc):
+                    raise StackError(name, f"docker pause failed: {exc}") from exc
+                if waited >= FREEZE_RETRY_S:
+                    self._failure = RigFailure(
+                        name, f"docker pause failed {attempts} times in {waited:.1f}s (runc: "
+                              f"{_UNABLE_TO_FREEZE}; the cgroup freezer cannot freeze the "
+                              f"container on this machine now): the freeze fault did not happen")
+                    self._event("pause_failed", name, container=container.short_id,
+                                attempts=attempts, error=str(exc))
+                    raise self._failure from exc
+                time.sleep(0.1)
+            except DockerException as exc:
+                raise StackError(name, f"docker pause failed: {exc}") from exc
+        self._event("pause", name, container=container.short_id, attempts=attempts)
 
     def thaw(self, name: str) -> None:
         self._act(name, "unpause")
@@ -396,19 +438,41 @@ class ComposeStack:
         self._act(name, "restart", timeout=10)
 
     def wait_healthy(self, name: str, timeout_s: float = 30.0) -> None:
-        """Until the container runs and its HEALTHCHECK (if any) says healthy."""
+        """Until the container runs and is healthy: its health URL answers 200 when the
+        harness can reach one (HEALTH_PROBES, polled every 0.1 s), else its HEALTHCHECK (if
+        any) says healthy."""
         deadline = time.monotonic() + timeout_s
+        probe = self.health_url(name)
         state: dict[str, Any] = {}
-        while time.monotonic() < deadline:
-            container = self._container(name)
-            state = container.attrs.get("State", {})
-            health = (state.get("Health") or {}).get("Status")
-            if state.get("Status") == "running" and health in (None, "healthy"):
-                return
-            time.sleep(0.5)
-        raise StackError(name, f"not healthy within {timeout_s:.0f}s (state: "
+        last = "no answer"
+        with httpx.Client(timeout=1.0) as http:
+            while True:
+                if probe is not None:
+                    last = _probe(http, probe)
+                if probe is None or last == "200":
+                    container = self._container(name)
+                    state = container.attrs.get("State", {})
+                    health = (state.get("Health") or {}).get("Status")
+                    if state.get("Status") == "running" and (probe is not None
+                                                             or health in (None, "healthy")):
+                        return
+                if time.monotonic() >= deadline:
+                    break
+                time.sleep(0.1 if probe is not None else 0.5)
+        if not state:
+            with contextlib.suppress(StackError):
+                state = self._container(name).attrs.get("State", {})
+        seen = f"{probe}: {last}; " if probe is not None else ""
+        raise StackError(name, f"not healthy within {timeout_s:.0f}s ({seen}state: "
                                f"{state.get('Status')}, health: "
                                f"{(state.get('Health') or {}).get('Status')})")
+
+    def health_url(self, name: str) -> str | None:
+        """The URL wait_healthy probes for `name`, when the host can reach it."""
+        if name not in HEALTH_PROBES:
+            return None
+        key, path = HEALTH_PROBES[name]
+        return f"{self.urls[key]}{path}"
 
     # -- addresses ------------------------------------------------------------------------
 
@@ -536,6 +600,14 @@ class ComposeStack:
             self._event("evidence_missing", name, file=f"logs/{name}.log", error=str(exc))
             return
         (logs / f"{name}.log").write_bytes(text)
+
+
+def _probe(http: httpx.Client, url: str) -> str:
+    """"200", or what came back instead (a status code or the error's type)."""
+    try:
+        return str(http.get(url).status_code)
+    except httpx.HTTPError as exc:
+        return type(exc).__name__
 
 
 def _service(container: Container) -> str:

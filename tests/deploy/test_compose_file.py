@@ -219,7 +219,7 @@ def test_the_build_context_leaves_out_everything_the_images_do_not_copy(tmp_path
     patterns = [p for p in (ROOT / ".dockerignore").read_text().splitlines()
                 if p.strip() and not p.startswith("#")]
     for path in ("pyproject.toml", "README.md", "deploy/requirements.py", "harness/cli.py",
-                 "reference_agent/agent.py", ".venv/lib/big.so", ".git/HEAD", "reports/x.json",
+                 "deploy/healthcheck.sh", "reference_agent/agent.py", ".venv/lib/big.so", ".git/HEAD", "reports/x.json",
                  "tests/test_x.py", "harness/__pycache__/cli.cpython-311.pyc",
                  "deploy/agent.Dockerfile"):
         (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
@@ -227,14 +227,14 @@ def test_the_build_context_leaves_out_everything_the_images_do_not_copy(tmp_path
     sent = set(exclude_paths(str(tmp_path), patterns))
     files = {p for p in sent if (tmp_path / p).is_file()}
     assert files == {"pyproject.toml", "README.md", "deploy/requirements.py", "harness/cli.py",
-                     "reference_agent/agent.py"}
+                     "deploy/healthcheck.sh", "reference_agent/agent.py"}
     copied = set()
     for name in ("agent", "fake-llm", "tools"):
         text = (ROOT / "deploy" / f"{name}.Dockerfile").read_text()
         for sources in re.findall(r"^COPY (.+) \S+$", text, re.MULTILINE):
             copied |= set(sources.split())
-    assert copied == {"pyproject.toml", "deploy/requirements.py", "README.md", "harness",
-                      "reference_agent"}
+    assert copied == {"pyproject.toml", "deploy/requirements.py", "deploy/healthcheck.sh",
+                      "README.md", "harness", "reference_agent"}
 
 
 def test_locust_scales_with_workers_pointing_at_the_master() -> None:

@@ -30,6 +30,7 @@ import pytest
 from harness.errors import StackError
 from harness.faults import FaultContext, FaultScheduler
 from harness.scenario.fault_specs import fault_adapter
+from harness.stack.base import RigFailure
 from harness.stack.compose import (
     ComposeConfig,
     ComposeStack,
@@ -161,6 +162,12 @@ def _handler(engine: Engine) -> type[BaseHTTPRequestHandler]:
                 if action == "pause" and c["status"] != "running":
                     self._send(409, {"message": "container is not running"})
                     return
+                if action == "pause" and c.get("freeze_failures", 0) > 0:
+                    c["freeze_failures"] -= 1  # runc thawed it again: still running
+                    self._send(500, {"message": f"Cannot pause container {match.group(1)}: "
+                                                "OCI runtime pause failed: unable to freeze: "
+                                                "unknown"})
+                    return
                 c["status"] = {"kill": "exited", "pause": "paused", "unpause": "running",
                                "restart": "running"}[action]
                 if action == "restart":
@@ -222,12 +229,80 @@ def test_process_control_acts_on_the_projects_container_only(engine, stack) -> N
 
 
 def test_wait_healthy_reads_the_healthcheck_status(engine, stack) -> None:
+    """A service the host cannot probe (the agent: only through its faulted proxy)."""
     state, _ = engine
-    _state(state, "tools")["health"] = "unhealthy"
+    assert stack.health_url("agent") is None
+    _state(state, "agent")["health"] = "unhealthy"
     with pytest.raises(StackError, match="not healthy"):
-        stack.wait_healthy("tools", timeout_s=1.0)
-    _state(state, "tools")["health"] = "healthy"
+        stack.wait_healthy("agent", timeout_s=1.0)
+    _state(state, "agent")["health"] = "healthy"
+    stack.wait_healthy("agent", timeout_s=5.0)
+
+
+@pytest.fixture
+def health_server() -> Iterator[tuple[dict[str, int], str]]:
+    """A loopback server whose every path answers `answer["status"]`."""
+    answer = {"status": 503}
+
+    class Health(BaseHTTPRequestHandler):
+        def log_message(self, *args: Any) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            self.send_response(answer["status"])
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Health)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield answer, f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+def test_wait_healthy_probes_the_health_url_not_dockers_last_check(engine, stack,
+                                                                    health_server) -> None:
+    """The tool server is back when its /healthz answers, whatever Docker's health check
+    (every 5 s) said last; a container that does not run is never healthy."""
+    state, _ = engine
+    answer, url = health_server
+    stack.urls["tools"] = url
+    assert stack.health_url("tools") == f"{url}/healthz"
+    _state(state, "tools")["health"] = "starting"
+    with pytest.raises(StackError, match=r"/healthz: 503"):
+        stack.wait_healthy("tools", timeout_s=0.5)
+    answer["status"] = 200
     stack.wait_healthy("tools", timeout_s=5.0)
+    _state(state, "tools")["status"] = "exited"
+    with pytest.raises(StackError, match="state: exited"):
+        stack.wait_healthy("tools", timeout_s=0.5)
+
+
+def test_a_freeze_runc_gives_up_on_is_retried(engine, stack) -> None:
+    state, _ = engine
+    _state(state, "fake-llm")["freeze_failures"] = 2
+    stack.freeze("llm")
+    assert _state(state, "fake-llm")["status"] == "paused"
+    assert stack.events[-1]["event"] == "pause"
+    assert stack.events[-1]["attempts"] == 3
+    assert stack.failure() is None
+
+
+def test_a_freeze_that_cannot_be_made_is_a_rig_failure(engine, stack, monkeypatch) -> None:
+    """Not a run that goes on to a verdict without its fault."""
+    monkeypatch.setattr("harness.stack.compose.FREEZE_RETRY_S", 0.3)
+    state, _ = engine
+    _state(state, "fake-llm")["freeze_failures"] = 10_000
+    with pytest.raises(RigFailure, match="unable to freeze") as raised:
+        stack.freeze("llm")
+    assert stack.failure() is raised.value
+    assert _state(state, "fake-llm")["status"] == "running"
+    assert stack.events[-1]["event"] == "pause_failed"
+    assert stack.events[-1]["attempts"] >= 2
 
 
 def test_unknown_service_and_engine_errors_are_stack_errors(engine, stack) -> None:
