@@ -22,6 +22,8 @@
 #   HARNESS_TOXIPROXY_SERVER=PATH       toxiproxy-server (toxiproxy-cli beside it), when not in
 #                                       <repo>/../shared/toxiproxy/ (else /work/shared/toxiproxy/)
 #   REBUILD_BASE=1                      redo the debootstrap base images
+#   COMPOSE_CPU_SHARES=8192             CPU weight of our own dockerd's containers, together
+#                                       (deploy/ci/dockerd.sh; 0 = Docker's default, 1024)
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
