@@ -18,7 +18,7 @@ DOCKERD_CGROUP=agent-chaos-compose
 
 # Prints the dockerd options that put containers under the weighted parent, or nothing.
 dockerd_cgroup_opts() {
-  local shares=${COMPOSE_CPU_SHARES:-8192} root=/sys/fs/cgroup
+  local shares=${COMPOSE_CPU_SHARES:-8192} root=${CGROUP_ROOT:-/sys/fs/cgroup}
   [ "$shares" -gt 0 ] 2>/dev/null || return 0
   if [ -f "$root/cgroup.controllers" ]; then  # cgroup v2: cpu.weight 1..10000, 100 = 1024 shares
     echo +cpu > "$root/cgroup.subtree_control" 2>/dev/null || true

@@ -219,7 +219,8 @@ def test_the_build_context_leaves_out_everything_the_images_do_not_copy(tmp_path
     patterns = [p for p in (ROOT / ".dockerignore").read_text().splitlines()
                 if p.strip() and not p.startswith("#")]
     for path in ("pyproject.toml", "README.md", "deploy/requirements.py", "harness/cli.py",
-                 "deploy/healthcheck.sh", "reference_agent/agent.py", ".venv/lib/big.so", ".git/HEAD", "reports/x.json",
+                 "deploy/healthcheck.sh", "reference_agent/agent.py", ".venv/lib/big.so",
+                 ".git/HEAD", "reports/x.json",
                  "tests/test_x.py", "harness/__pycache__/cli.cpython-311.pyc",
                  "deploy/agent.Dockerfile"):
         (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
