@@ -13,17 +13,26 @@ Paths into JSON (`reply`, `stream_text`) are JMESPath expressions; `a.0.b` is ac
 from __future__ import annotations
 
 import codecs
+import copy
 import json
 import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, NamedTuple
 from urllib.parse import quote
 
 import jmespath
 from jmespath.exceptions import JMESPathError
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    field_validator,
+    model_validator,
+)
 from sseclient import SSEClient
 
 PresetName = Literal["harness", "openai-chat", "anthropic-messages"]
@@ -116,24 +125,35 @@ def as_text(value: Any) -> str | None:
     return None
 
 
-def _check_string(text: str, where: str, whole: bool) -> None:
+def _check_string(text: str, whole: bool, where: str = "") -> str:
+    """`text` if its placeholders are known; `where` (a place in the body) prefixes errors."""
+    at = f"{where}: " if where else ""
     for name in _NAME.findall(text):
         if name in PLACEHOLDERS:
             continue
         if name in WHOLE_VALUES:
             if whole and text != "{" + name + "}":
-                raise ValueError(f"{where}: {{{name}}} must be the whole value "
+                raise ValueError(f"{at}{{{name}}} must be the whole value "
                                  f'("{{{name}}}"), not part of {text!r}')
             if not whole:
-                raise ValueError(f"{where}: {{{name}}} is allowed only in `body`")
+                raise ValueError(f"{at}{{{name}}} is allowed only in `body`")
             continue
         known = ", ".join("{" + n + "}" for n in (*PLACEHOLDERS, *(WHOLE_VALUES if whole else ())))
-        raise ValueError(f"{where}: unknown placeholder {{{name}}} in {text!r}; known: {known}")
+        raise ValueError(f"{at}unknown placeholder {{{name}}} in {text!r}; known: {known}")
+    return text
+
+
+def _template(text: str) -> str:
+    return _check_string(text, whole=False)
+
+
+Template = Annotated[str, AfterValidator(_template)]
+"""A string of `path` or `headers`: placeholders anywhere, no whole values."""
 
 
 def _check_body(value: Any, where: str) -> None:
     if isinstance(value, str):
-        _check_string(value, where, whole=True)
+        _check_string(value, whole=True, where=where)
     elif isinstance(value, dict):
         for key, item in value.items():
             _check_body(item, f"{where}.{key}")
@@ -179,13 +199,24 @@ def _body_renderer(value: Any, stream: bool) -> Renderer | Any:
         items = [(k, _body_renderer(v, stream)) for k, v in value.items()]
         if not any(callable(v) for _, v in items):
             return dict(items)
-        return lambda values: {k: v(values) if callable(v) else v for k, v in items}
+        # each item as a function: one call per key, no test per request
+        funcs = [(k, v if callable(v) else _constant(v)) for k, v in items]
+        return lambda values: {k: f(values) for k, f in funcs}
     if isinstance(value, list):
         rendered = [_body_renderer(v, stream) for v in value]
         if not any(callable(v) for v in rendered):
             return rendered
-        return lambda values: [v(values) if callable(v) else v for v in rendered]
+        calls = [v if callable(v) else _constant(v) for v in rendered]
+        return lambda values: [f(values) for f in calls]
     return value
+
+
+def _constant(value: Any) -> Renderer:
+    """A constant part of a template that has placeholders elsewhere (copied: the request
+    body must not share lists or dicts with the template)."""
+    if isinstance(value, dict | list):
+        return lambda values: copy.deepcopy(value)
+    return lambda values: value
 
 
 def _quoted(render: Renderer | str) -> Renderer | str:
@@ -200,14 +231,93 @@ def _quoted(render: Renderer | str) -> Renderer | str:
     return quoted
 
 
-@dataclass(frozen=True)
-class Rendered:
+class Rendered(NamedTuple):
     """One request, ready to send."""
 
     method: str
     path: str
     headers: dict[str, str]
     body: Any  # a JSON value; None: no body
+
+
+class CompiledAPI:
+    """An `AgentAPI` with its templates and paths compiled: what the load uses per request
+    (a plain object: attribute reads on the pydantic model cost more than the rendering)."""
+
+    __slots__ = ("_body", "_headers", "_path", "_reply", "_stream_text", "method", "reply",
+                 "stream", "uses_history")  # fmt: skip
+
+    def __init__(self, api: AgentAPI) -> None:
+        self.method = api.method
+        self.stream = api.stream
+        self.reply = api.reply
+        self.uses_history = _uses_history(api.body)
+        self._path = _quoted(_string_renderer(api.path))
+        self._headers = [(k, _string_renderer(v)) for k, v in api.headers.items()
+                         if v is not None]  # fmt: skip
+        self._body = _body_renderer(api.body, api.stream != "none")
+        self._reply = compile_path(api.reply)
+        self._stream_text = compile_path(api.stream_text) if api.stream_text else None
+
+    def render(
+        self,
+        *,
+        message: str,
+        session_id: str,
+        tenant: str,
+        tenant_key: str,
+        request_id: str,
+        history: list[dict[str, str]] | None = None,
+    ) -> Rendered:
+        """The request for one user message; `history` is the session's earlier turns."""
+        values: dict[str, Any] = {
+            "message": message, "session_id": session_id, "tenant": tenant,
+            "tenant_key": tenant_key, "request_id": request_id,
+        }  # fmt: skip
+        if self.uses_history:
+            earlier = list(history or ())
+            values["history"] = earlier
+            values["messages"] = [*earlier, {"role": "user", "content": message}]
+        path, body = self._path, self._body
+        return Rendered(
+            self.method,
+            path(values) if callable(path) else path,
+            {k: v(values) if callable(v) else v for k, v in self._headers},
+            body(values) if callable(body) else copy.deepcopy(body),
+        )
+
+    def reply_text(self, content: bytes | str | None) -> str | None:
+        """The reply text of a whole (not streamed) JSON answer; None when it has none."""
+        if not content:
+            return None
+        try:
+            document = json.loads(content)
+        except ValueError:
+            return None
+        return as_text(self._reply.search(document))
+
+    def event_text(self, data: str) -> str:
+        """The text delta one SSE event carries ("" for none)."""
+        if self._stream_text is None:
+            return data
+        try:
+            document = json.loads(data)
+        except ValueError:
+            return ""
+        return as_text(self._stream_text.search(document)) or ""
+
+    def stream_reader(self, clock: Callable[[], float] = time.perf_counter) -> StreamReader:
+        return StreamReader(self, clock)
+
+
+def _uses_history(value: Any) -> bool:
+    if isinstance(value, str):
+        return value in ("{history}", "{messages}")
+    if isinstance(value, dict):
+        return any(_uses_history(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_uses_history(v) for v in value)
+    return False
 
 
 class AgentAPI(BaseModel):
@@ -221,18 +331,14 @@ class AgentAPI(BaseModel):
 
     preset: PresetName = "harness"
     method: Method = "POST"
-    path: str = Field(default="/v1/chat", pattern=r"^/")
-    headers: dict[str, str | None] = Field(default_factory=dict)  # None: not sent
+    path: Template = Field(default="/v1/chat", pattern=r"^/")
+    headers: dict[str, Template | None] = Field(default_factory=dict)  # None: not sent
     body: Any = None  # JSON template; None: no body
     reply: str = "reply"
     stream: StreamMode = "none"
     stream_text: str | None = None
 
-    _render_path: Renderer | str = PrivateAttr()
-    _render_headers: list[tuple[str, Renderer | str]] = PrivateAttr()
-    _render_body: Renderer | Any = PrivateAttr()
-    _reply: Any = PrivateAttr()
-    _stream_text: Any = PrivateAttr()
+    _compiled: CompiledAPI = PrivateAttr()
 
     @model_validator(mode="before")
     @classmethod
@@ -268,20 +374,6 @@ class AgentAPI(BaseModel):
             compile_path(value)
         return value
 
-    @field_validator("path")
-    @classmethod
-    def _path_placeholders(cls, value: str) -> str:
-        _check_string(value, "path", whole=False)
-        return value
-
-    @field_validator("headers")
-    @classmethod
-    def _header_placeholders(cls, value: dict[str, str | None]) -> dict[str, str | None]:
-        for name, text in value.items():
-            if text is not None:
-                _check_string(text, f"headers.{name}", whole=False)
-        return value
-
     @field_validator("body")
     @classmethod
     def _body_placeholders(cls, value: Any) -> Any:
@@ -295,14 +387,7 @@ class AgentAPI(BaseModel):
         return self
 
     def model_post_init(self, context: Any, /) -> None:
-        streams = self.stream != "none"
-        self._render_path = _quoted(_string_renderer(self.path))
-        self._render_headers = [
-            (k, _string_renderer(v)) for k, v in self.headers.items() if v is not None
-        ]
-        self._render_body = _body_renderer(self.body, streams)
-        self._reply = compile_path(self.reply)
-        self._stream_text = compile_path(self.stream_text) if self.stream_text else None
+        self._compiled = CompiledAPI(self)
 
     def __eq__(self, other: object) -> bool:  # the compiled templates aside
         if not isinstance(other, AgentAPI):
@@ -311,72 +396,25 @@ class AgentAPI(BaseModel):
 
     __hash__ = None  # type: ignore[assignment]  # its dicts are mutable
 
+    def compiled(self) -> CompiledAPI:
+        """The compiled API (render, reply_text, stream_reader): hold it for a hot path."""
+        return self._compiled
+
     @property
     def uses_history(self) -> bool:
         """The body sends earlier turns: the load must keep each session's replies."""
-        found: list[bool] = []
+        return self._compiled.uses_history
 
-        def walk(value: Any) -> None:
-            if isinstance(value, str):
-                found.append(value in ("{history}", "{messages}"))
-            elif isinstance(value, dict):
-                for item in value.values():
-                    walk(item)
-            elif isinstance(value, list):
-                for item in value:
-                    walk(item)
-
-        walk(self.body)
-        return any(found)
-
-    def render(
-        self,
-        *,
-        message: str,
-        session_id: str,
-        tenant: str,
-        tenant_key: str,
-        request_id: str,
-        history: list[dict[str, str]] | None = None,
-    ) -> Rendered:
-        """The request for one user message; `history` is the session's earlier turns."""
-        earlier = history or []
-        values = {
-            "message": message, "session_id": session_id, "tenant": tenant,
-            "tenant_key": tenant_key, "request_id": request_id, "history": earlier,
-            "messages": [*earlier, {"role": "user", "content": message}],
-        }  # fmt: skip
-        path = self._render_path
-        body = self._render_body
-        return Rendered(
-            self.method,
-            path(values) if callable(path) else path,
-            {k: v(values) if callable(v) else v for k, v in self._render_headers},
-            body(values) if callable(body) else body,
-        )
+    def render(self, **values: Any) -> Rendered:
+        """`CompiledAPI.render`."""
+        return self._compiled.render(**values)
 
     def reply_text(self, content: bytes | str | None) -> str | None:
-        """The reply text of a whole (not streamed) JSON answer; None when it has none."""
-        if not content:
-            return None
-        try:
-            document = json.loads(content)
-        except ValueError:
-            return None
-        return as_text(self._reply.search(document))
+        """`CompiledAPI.reply_text`."""
+        return self._compiled.reply_text(content)
 
-    def event_text(self, data: str) -> str:
-        """The text delta one SSE event carries ("" for none)."""
-        if self._stream_text is None:
-            return data
-        try:
-            document = json.loads(data)
-        except ValueError:
-            return ""
-        return as_text(self._stream_text.search(document)) or ""
-
-    def stream_reader(self) -> StreamReader:
-        return StreamReader(self)
+    def stream_reader(self, clock: Callable[[], float] = time.perf_counter) -> StreamReader:
+        return StreamReader(self._compiled, clock)
 
 
 class StreamReader:
@@ -387,7 +425,7 @@ class StreamReader:
     `chunked`, the first non-empty piece. What was read stays readable when the read fails
     midway (a timeout, a reset, the load stopping)."""
 
-    def __init__(self, api: AgentAPI, clock: Callable[[], float] = time.perf_counter) -> None:
+    def __init__(self, api: CompiledAPI, clock: Callable[[], float] = time.perf_counter) -> None:
         self.api = api
         self.clock = clock
         self.parts: list[str] = []

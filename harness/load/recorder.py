@@ -28,18 +28,27 @@ import re
 import ssl
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import asdict, replace
+from dataclasses import asdict, fields, make_dataclass, replace
 from typing import Any
 
 import orjson
 
 from harness.records import IN_FLIGHT_ERROR, REQUEST_COLUMNS, RecordFile, RequestRecord, stamp
 from harness.records import line as record_line
-from harness.records.schema import omitted_when_null
 
 REQUEST_FIELDS = tuple(REQUEST_COLUMNS)
 """The request record's fields in contract order (`harness.records.RequestRecord`)."""
-_OMIT_NULL = frozenset(omitted_when_null(RequestRecord))
+
+_OPTIONAL = tuple(f.name for f in fields(RequestRecord) if f.metadata.get("omit_null"))
+_CORE = fields(RequestRecord)[: -len(_OPTIONAL)]
+assert _OPTIONAL == ("session", "turn", "ttfb_ms", "ttft_ms"), "the hot path's order"
+assert all(f.name not in _OPTIONAL for f in _CORE), "omit-null fields must come last"
+_RequestCore = make_dataclass("_RequestCore", [(f.name, f.type) for f in _CORE])
+_InSession = make_dataclass("_InSession", [(f.name, f.type)
+                                           for f in fields(RequestRecord)[: len(_CORE) + 2]])
+"""The record's always-written fields (and those plus session and turn, which every load
+request has): the hot path renders these with orjson as they are and appends the stream
+times when set (`RequestWriter.line`)."""
 
 CANARY_PREFIX = "CANARY-"
 _PREFIX_BYTES = CANARY_PREFIX.encode()
@@ -191,9 +200,10 @@ def error_text(
     status: int, exception: BaseException | None, body: bytes | str | None
 ) -> str | None:
     """The record's `error`: None for 2xx; with no answer, what the client saw in the words
-    of `harness.records.CLIENT_ERRORS`; else `HTTP <status>[: <error.type>]`."""
+    of `harness.records.CLIENT_ERRORS`; else `HTTP <status>[: <error.type>]`. A 2xx with an
+    exception (its streamed body broke off) gets the client's word too."""
     if 200 <= status < 300:
-        return None
+        return None if exception is None else client_error(exception)
     if status == 0:
         return "NoResponse" if exception is None else client_error(exception)
     detail = ""
@@ -242,16 +252,18 @@ def request_record(
     client_request_id: str | None = None,
     session: str | None = None,
     turn: int | None = None,
+    ttfb_ms: float | None = None,
+    ttft_ms: float | None = None,
 ) -> RequestRecord:
     """A request record; `headers` must answer lower-case names (None when no response),
-    `reply` is the body as received."""
+    `reply` is the body as received. `ok`: 2xx and no `error`."""
     request_id, *raw = header_values(headers)
     return RequestRecord(
         ts_start,
         ts_end,
         round(latency_ms, 3),
         status,
-        200 <= status < 300,
+        200 <= status < 300 and error is None,
         error,
         tenant,
         task,
@@ -264,7 +276,13 @@ def request_record(
         user,
         session,
         turn,
+        _round(ttfb_ms),
+        _round(ttft_ms),
     )
+
+
+def _round(ms: float | None) -> float | None:
+    return None if ms is None else round(ms, 3)
 
 
 def build_record(**fields: Any) -> dict[str, Any]:
@@ -273,12 +291,11 @@ def build_record(**fields: Any) -> dict[str, Any]:
 
 
 def request_line(record: RequestRecord) -> bytes:
-    """The record's JSON line: its fields in order, timestamps with six decimals."""
+    """The record's JSON line: its fields in order, timestamps with six decimals, the
+    optional fields only when set."""
     if type(record.ts_start) is float or type(record.ts_end) is float:
         record = replace(record, ts_start=stamp(record.ts_start), ts_end=stamp(record.ts_end))
-    # a mapping, not the dataclass: the OMIT_NULL fields left out while null, and no deep
-    # copy (`dataclasses.asdict`) of the stamps
-    row = {k: v for k, v in vars(record).items() if v is not None or k not in _OMIT_NULL}
+    row = {k: v for k, v in vars(record).items() if v is not None or k not in _OPTIONAL}
     try:
         return record_line(row)
     except TypeError:  # orjson's JSONEncodeError: a value no HTTP exchange gives
@@ -358,10 +375,12 @@ class RequestWriter:
         client_request_id: str,
         session: str | None = None,
         turn: int | None = None,
+        ttfb_ms: float | None = None,
+        ttft_ms: float | None = None,
     ) -> list[str]:
         """Records one exchange (now, or at the deferred flush); returns its leaked canaries
         at once. `headers` are the reply's (None without a reply), `reply` its body as
-        received."""
+        received; `exception` with a 2xx: its streamed body broke off."""
         leaked = (
             self.detector.leaked(reply, tenant)
             if reply and (self._scan_all or _PREFIX_BYTES in reply)
@@ -369,7 +388,7 @@ class RequestWriter:
         )
         values = (ts_start, latency_ms, status, exception, tenant, task, user, headers,
                   reply, attack_id, attack_category, client_request_id, leaked, session,
-                  turn)  # fmt: skip
+                  turn, ttfb_ms, ttft_ms)  # fmt: skip
         if self._defer is None:
             self.recorder.write_line(self.line(values))
         else:
@@ -388,18 +407,19 @@ class RequestWriter:
     def line(self, exchange: tuple[Any, ...]) -> bytes:
         """The record's line from `write`'s arguments followed by the leaks it found."""
         (ts_start, latency_ms, status, exception, tenant, task, user, headers, reply, attack_id,
-         attack_category, client_request_id, leaked, session, turn) = exchange  # fmt: skip
+         attack_category, client_request_id, leaked, session, turn, ttfb_ms,
+         ttft_ms) = exchange  # fmt: skip
         found = self._read_headers(headers)
         raw = found[1:]
         try:
             parsed = self._parsed.get(raw) or self._parse(raw)
         except TypeError:  # an unhashable value: not from HTTP headers
             parsed = _parse_headers(raw)
-        ok, error = (_OK if 200 <= status < 300
+        ok, error = (_OK if 200 <= status < 300 and exception is None
                      else (False, error_text(status, exception, reply)))  # fmt: skip
         ts_end = ts_start + latency_ms / 1000.0
         llm_calls, cost_usd, degraded, model = parsed
-        record = RequestRecord(
+        core = (
             # stamp(), inlined: the usual finite floats rendered here, anything else there
             _Fragment(b"%.6f" % ts_start) if type(ts_start) is float and ts_start - ts_start
             == 0.0 else stamp(ts_start),
@@ -407,14 +427,22 @@ class RequestWriter:
             else stamp(ts_end),
             round(latency_ms, 3), status, ok, error, tenant, task,
             found[0] or client_request_id, llm_calls, cost_usd, degraded, model, attack_id,
-            attack_category, leaked, user, session, turn,
+            attack_category, leaked, user,
         )  # fmt: skip
-        if session is None or turn is None:  # fields left out while null: the general path
-            return request_line(record)
+        in_session = session is not None and turn is not None
+        record = _InSession(*core, session, turn) if in_session else _RequestCore(*core)
         try:
-            return _dumps(record, option=_NEWLINE)  # records.line, without its dispatch
+            text = _dumps(record, option=_NEWLINE)  # records.line, without its dispatch
+            if ttfb_ms is None and ttft_ms is None and (in_session or session is turn):
+                return text
+            optional = (None, None) if in_session else (session, turn)
+            extra = {name: round(value, 3) if type(value) is float else value
+                     for name, value in zip(_OPTIONAL, (*optional, ttfb_ms, ttft_ms),
+                                            strict=True)
+                     if value is not None}  # fmt: skip
+            return text[:-2] + b"," + _dumps(extra, option=_NEWLINE)[1:]
         except TypeError:  # orjson's JSONEncodeError: an odd value, written as text
-            return request_line(record)
+            return request_line(RequestRecord(*core, session, turn, ttfb_ms, ttft_ms))
 
     def _parse(self, raw: tuple[Any, ...]) -> tuple[Any, ...]:
         parsed = _parse_headers(raw)

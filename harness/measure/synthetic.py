@@ -65,7 +65,8 @@ def _frame(columns: dict[str, object], order: list[str], n: int) -> pd.DataFrame
     """
     data: dict[str, object] = {}
     for name in order:
-        value = columns[name]
+        # a column not generated (the optional ones: session, turn, stream times) is empty
+        value = columns[name] if name in columns else np.full(n, None, dtype=object)
         if isinstance(value, str):
             value = _pick((value,), np.zeros(n, dtype=np.int8))
         elif isinstance(value, np.ndarray) and value.dtype == object:
