@@ -65,7 +65,7 @@ def _frame(columns: dict[str, object], order: list[str], n: int) -> pd.DataFrame
     """
     data: dict[str, object] = {}
     for name in order:
-        # a column not generated (the optional ones: session, turn, stream times) is empty
+        # a column not generated (the stream times: synthetic replies are not streamed) is empty
         value = columns[name] if name in columns else np.full(n, None, dtype=object)
         if isinstance(value, str):
             value = _pick((value,), np.zeros(n, dtype=np.int8))
