@@ -19,6 +19,7 @@ from harness.netutil import is_loopback
 from harness.scenario.fault_specs import AnyFault
 from harness.scenario.traffic import CorpusRef, Prompts, Sessions
 from harness.scenario.types import Duration, Probability, Scalar, StrictModel
+from harness.scenario.upstreams import UpstreamName, UpstreamSpec
 
 PROFILES = ("naive", "hardened")
 
@@ -74,6 +75,8 @@ class AgentSpec(StrictModel):
     env: dict[str, str] = Field(default_factory=dict)
     tenants: dict[str, TenantSpec] | None = None
     chat_path: str = Field(default="/v1/chat", pattern=r"^/")
+    # Dependencies the harness puts behind Toxiproxy (harness/scenario/upstreams.py).
+    upstreams: dict[UpstreamName, UpstreamSpec] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _one_kind_of_agent(self) -> AgentSpec:
@@ -91,7 +94,7 @@ class AgentSpec(StrictModel):
                 raise ValueError(f"`url` {self.url!r} must be http(s) on loopback "
                                  "(127.0.0.1 or localhost): load stays on this machine")
         if self.command is None:
-            given = [k for k in ("env", "ready") if getattr(self, k)]
+            given = [k for k in ("env", "ready", "upstreams") if getattr(self, k)]
             if self.start_timeout != DEFAULT_START_TIMEOUT_S:
                 given.append("start_timeout")
             if given:
