@@ -107,8 +107,8 @@ def _upstream_targets(raw: dict[Any, Any]) -> list[Issue]:
     for index, entry in enumerate(entries if isinstance(entries, list) else []):
         if not isinstance(entry, dict):
             continue
-        spec = SPEC_BY_KIND.get(entry.get("kind"))  # type: ignore[arg-type]
-        target = entry.get("target")
+        kind, target = entry.get("kind"), entry.get("target")
+        spec = SPEC_BY_KIND.get(kind) if isinstance(kind, str) else None
         if spec is None or not spec.upstream_targets or not isinstance(target, str):
             continue
         if target in spec.targets or target in upstreams or not is_upstream_name(target):
