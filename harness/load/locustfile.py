@@ -174,7 +174,10 @@ class AgentUser(FastHttpUser):
             exchange = self.client.post(
                 CONFIG.chat_path,
                 json={"message": message.text, "session_id": session},
-                headers={"x-api-key": self.api_key, "x-request-id": request_id},
+                # W3C trace id = our request id: an agent that forwards `traceparent` (its
+                # OpenTelemetry) ties its LLM calls to this request in the ledger.
+                headers={"x-api-key": self.api_key, "x-request-id": request_id,
+                         "traceparent": f"00-{request_id}-{request_id[:16]}-01"},
                 name=stats_name,
                 catch_response=True,
             )
