@@ -6,7 +6,8 @@
   `otel`: OpenTelemetry's ASGI middleware picks up the incoming `traceparent` and the anthropic
   SDK's own OpenTelemetry propagation (SDK 2.x: it runs on httpx2) forwards it;
   `otel-httpx`: the same middleware, and the LLM called with plain `httpx`, instrumented by
-  opentelemetry-instrumentation-httpx (which does not reach the SDK's httpx2 client);
+  opentelemetry-instrumentation-httpx; `otel-httpx-sdk`: that instrumentation with the SDK
+  (its own propagation off), to show it does not reach the SDK's httpx2 client;
   `none`: nothing is forwarded (the ledger cannot be joined: the tests must see that).
 - `sync`: a plain `def` endpoint (run in a worker thread) makes one call with `Anthropic`;
   `async`: an `async def` endpoint makes two calls at once with `AsyncAnthropic`.
@@ -40,7 +41,7 @@ def build(mode: str, client_kind: str, leak: bool) -> FastAPI:
         from opentelemetry.sdk.trace import TracerProvider
 
         trace.set_tracer_provider(TracerProvider())
-    if mode == "otel-httpx":
+    if mode.startswith("otel-httpx"):
         os.environ["ANTHROPIC_OPEN_TELEMETRY_PROPAGATION"] = "false"  # the instrumentation's job
         from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 
@@ -117,8 +118,8 @@ def build(mode: str, client_kind: str, leak: bool) -> FastAPI:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--mode", choices=("agentkit", "otel", "otel-httpx", "none"),
-                        default="agentkit")
+    parser.add_argument("--mode", default="agentkit",
+                        choices=("agentkit", "otel", "otel-httpx", "otel-httpx-sdk", "none"))
     parser.add_argument("--client", choices=("sync", "async"), default="async")
     parser.add_argument("--leak", action="store_true")
     args = parser.parse_args()

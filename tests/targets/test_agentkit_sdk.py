@@ -77,10 +77,13 @@ def test_every_llm_call_of_a_request_carries_its_id(
         assert [r.headers["x-request-id"] for _, r in sent] == ids
 
 
+@pytest.mark.parametrize("mode", ["none", "otel-httpx-sdk"])
 def test_an_agent_that_forwards_nothing_leaves_the_ledger_unjoinable(
-    tmp_path: Path, llm: FakeLLMServer,
+    tmp_path: Path, llm: FakeLLMServer, mode: str,
 ) -> None:
-    agent = _agent(tmp_path, llm, "--mode", "none", "--client", "async")
+    """`otel-httpx-sdk`: opentelemetry-instrumentation-httpx patches `httpx`, and SDK 2.x runs
+    on `httpx2`, so with the SDK's own propagation off nothing reaches the ledger."""
+    agent = _agent(tmp_path, llm, "--mode", mode, "--client", "async")
     agent.start()
     try:
         _send(agent.url or "", 2)
