@@ -247,7 +247,7 @@ class LocalStack:
         own = self.config.target.upstreams()
         for name, upstream in own.items():
             host, port = _upstream_address(self._upstream_url(upstream))
-            upstreams[name] = f"{host}:{port}"
+            upstreams[name] = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
         body = [{"name": n, "listen": f"{LOOPBACK}:0", "upstream": u, "enabled": True}
                 for n, u in upstreams.items()]
         try:

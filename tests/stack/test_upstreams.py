@@ -214,6 +214,7 @@ def test_the_compose_stack_refuses_upstreams_with_a_usage_error(
     ("http://127.0.0.1:9100/api/v2?x=1", "127.0.0.1:40001", "http://127.0.0.1:40001/api/v2?x=1"),
     ("http://localhost:9100", "127.0.0.1:40001", "http://127.0.0.1:40001"),
     ("https://localhost:9443/", "127.0.0.1:40001", "https://localhost:40001/"),
+    ("http://[::1]:9100/x", "127.0.0.1:40001", "http://127.0.0.1:40001/x"),
 ])
 def test_the_proxied_url_keeps_the_path_and_an_https_host_name(
     url: str, listen: str, expected: str,
