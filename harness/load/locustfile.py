@@ -186,6 +186,9 @@ class AgentUser(FastHttpUser):
         )  # fmt: skip
         headers = request.headers
         headers["x-request-id"] = request_id
+        # W3C trace id = our request id: an agent that forwards `traceparent` (its
+        # OpenTelemetry) ties its LLM calls to this request in the ledger.
+        headers["traceparent"] = f"00-{request_id}-{request_id[:16]}-01"
         if STREAMS:
             headers.update(STREAM_HEADERS)
         stats_name = f"attack:{message.attack.category}" if message.attack else message.task

@@ -14,8 +14,9 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from harness.scenario.duration import format_duration, parse_duration
-from harness.scenario.fault_specs import DeployFault, FaultSpec, fault_adapter
+from harness.scenario.fault_specs import SPEC_BY_KIND, DeployFault, FaultSpec, fault_adapter
 from harness.scenario.schema import PROFILES, AgentSpec, LoadSpec
+from harness.scenario.upstreams import is_upstream_name
 from harness.targets.reference import reference_tenant_names
 
 Path = tuple[str | int, ...]
@@ -29,6 +30,7 @@ def check(raw: dict[Any, Any]) -> list[Issue]:
     issues: list[Issue] = []
     issues += _fault_windows(raw, faults)
     issues += _fault_targets(agent, faults)
+    issues += _upstream_targets(raw)
     issues += _slos(raw)
     issues += _agent_flags(agent, faults)
     issues += _tenants(raw, agent)
@@ -90,6 +92,32 @@ def _fault_targets(agent: AgentSpec | None, faults: list[tuple[int, FaultSpec]])
             issues.append((("faults", index, "kind"),
                            "kind 'deploy' restarts the reference agent with flag overrides; "
                            "not available with `agent.command`"))
+    return issues
+
+
+def _upstream_targets(raw: dict[Any, Any]) -> list[Issue]:
+    """A network fault's target that is not built in must be one of this scenario's upstreams
+    (read from the raw data, so a broken `agent` block still gets its faults checked)."""
+    agent = raw.get("agent")
+    declared = agent.get("upstreams") if isinstance(agent, dict) else None
+    upstreams = ([n for n in declared if isinstance(n, str) and is_upstream_name(n)]
+                 if isinstance(declared, dict) else [])
+    entries = raw.get("faults")
+    issues: list[Issue] = []
+    for index, entry in enumerate(entries if isinstance(entries, list) else []):
+        if not isinstance(entry, dict):
+            continue
+        kind, target = entry.get("kind"), entry.get("target")
+        spec = SPEC_BY_KIND.get(kind) if isinstance(kind, str) else None
+        if spec is None or not spec.upstream_targets or not isinstance(target, str):
+            continue
+        if target in spec.targets or target in upstreams or not is_upstream_name(target):
+            continue  # built in, declared, or not a name at all (the schema reports that)
+        allowed = ", ".join([*spec.targets, *upstreams])
+        why = "" if upstreams else " (agent.upstreams declares none)"
+        issues.append((("faults", index, "target"),
+                       f"target {target!r} is not valid for kind {spec.KIND!r}; allowed: "
+                       f"{allowed}{why}"))
     return issues
 
 

@@ -8,6 +8,8 @@ class (harness/faults/README.md, docs/extending.md). A spec also says what its f
 
 Every kind shares `at`, `for`, `target` and `name`; network kinds add `stream` and `toxicity`.
 Which targets a kind accepts is a class attribute, checked with a message that lists them.
+Network kinds also accept the name of one of the agent's `upstreams` (each has its own proxy):
+here any valid upstream name passes, and `checks.py` checks it is one of this scenario's.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from harness.scenario.types import (
     Scalar,
     StrictModel,
 )
+from harness.scenario.upstreams import is_upstream_name
 
 _COMMON = frozenset({"kind", "at", "for_", "target", "name"})
 _SPECS: dict[str, type[FaultSpec]] = {}  # kind -> spec class, in definition order
@@ -46,6 +49,8 @@ class FaultSpec(StrictModel):
     # a process the harness started (not `agent.url`), the reference agent's flags.
     needs_started_process: ClassVar[bool] = False
     needs_reference_agent: ClassVar[bool] = False
+    # Whether `target` may also name one of `agent.upstreams` (a proxy of its own).
+    upstream_targets: ClassVar[bool] = False
 
     kind: str
     at: Duration = 0.0
@@ -69,12 +74,12 @@ class FaultSpec(StrictModel):
     @field_validator("target")
     @classmethod
     def _target_fits_kind(cls, value: str) -> str:
-        if value not in cls.targets:
-            raise ValueError(
-                f"target {value!r} is not valid for kind {cls.KIND!r}; allowed: "
-                + ", ".join(cls.targets)
-            )
-        return value
+        if value in cls.targets or (cls.upstream_targets and is_upstream_name(value)):
+            return value
+        allowed = ", ".join(cls.targets)
+        if cls.upstream_targets:
+            allowed += " or a name of agent.upstreams"
+        raise ValueError(f"target {value!r} is not valid for kind {cls.KIND!r}; allowed: {allowed}")
 
     def params(self) -> dict[str, Any]:
         """The kind's own parameters (for logs and reports), JSON-ready."""
@@ -98,6 +103,7 @@ class NetworkFault(FaultSpec):
 
     family: ClassVar[str] = "network"
     targets: ClassVar[tuple[str, ...]] = PROXIES
+    upstream_targets: ClassVar[bool] = True
 
     stream: Literal["upstream", "downstream"] = "downstream"
     toxicity: Probability = 1.0
@@ -164,6 +170,7 @@ class DownFault(FaultSpec):
 
     family: ClassVar[str] = "network"
     targets: ClassVar[tuple[str, ...]] = PROXIES
+    upstream_targets: ClassVar[bool] = True
 
     kind: Literal["down"]
 

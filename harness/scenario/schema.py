@@ -20,6 +20,7 @@ from harness.netutil import is_loopback
 from harness.scenario.fault_specs import AnyFault
 from harness.scenario.traffic import CorpusRef, Prompts, Sessions
 from harness.scenario.types import Duration, Probability, Scalar, StrictModel
+from harness.scenario.upstreams import UpstreamName, UpstreamSpec
 
 PROFILES = ("naive", "hardened")
 
@@ -90,6 +91,9 @@ class AgentSpec(StrictModel):
             data["api"] = {**(api or {}), "path": path}
         return data  # else the field or `_one_kind_of_agent` reports it
 
+    # Dependencies the harness puts behind Toxiproxy (harness/scenario/upstreams.py).
+    upstreams: dict[UpstreamName, UpstreamSpec] = Field(default_factory=dict)
+
     @model_validator(mode="after")
     def _one_kind_of_agent(self) -> AgentSpec:
         if self.chat_path is not None:
@@ -111,7 +115,7 @@ class AgentSpec(StrictModel):
                 raise ValueError(f"`url` {self.url!r} must be http(s) on loopback "
                                  "(127.0.0.1 or localhost): load stays on this machine")
         if self.command is None:
-            given = [k for k in ("env", "ready") if getattr(self, k)]
+            given = [k for k in ("env", "ready", "upstreams") if getattr(self, k)]
             if self.start_timeout != DEFAULT_START_TIMEOUT_S:
                 given.append("start_timeout")
             if given:

@@ -243,6 +243,9 @@ class ComposeStack:
         """The runner's StackConfig: the reference agent only (its image); `options` may name
         `compose_files` and `compose_dir`."""
         target = config.target
+        if target.upstreams():  # its proxies are fixed in deploy/toxiproxy/toxiproxy.json
+            raise UsageError("--stack compose cannot put agent.upstreams behind its Toxiproxy; "
+                             "run scenarios with upstreams on the local stack (--stack local)")
         if not isinstance(target, ReferenceTarget):
             raise UsageError("--stack compose runs the reference agent image; for your own "
                              "agent use the local stack (agent.command / agent.url)")

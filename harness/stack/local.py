@@ -2,17 +2,23 @@
 
     load ─> [proxy agent] ─> agent ─┬─> [proxy llm]    ─> fake LLM (us)
                                     ├─> [proxy llm_eu] ─> fake LLM (eu)
-                                    └─> [proxy tools]  ─> tool server
+                                    ├─> [proxy tools]  ─> tool server
+                                    └─> [proxy <name>] ─> each of the agent's `upstreams`
 
 The supervisor health-checks each process before load starts and keeps watching all of them
 for the whole run: the agent under test is restarted when it dies outside a planned stop
 (like a container restart policy, counted by the SLOs); any other process that dies or stops
 answering, unless a fault did it, is a rig failure (`failure()`). Teardown always runs.
+
+An upstream given by `command` is one of those processes (`upstream-<name>`, on a port the
+stack picks); one given by URL must accept connections (and answer its `health`, if given)
+before the agent starts. The agent gets each one's proxied URL in HARNESS_UPSTREAM_<NAME>_URL.
 """
 
 from __future__ import annotations
 
 import contextlib
+import socket
 import sys
 import threading
 import time
@@ -27,10 +33,11 @@ from harness.errors import StackError
 from harness.netutil import LOOPBACK, free_port, require_loopback
 from harness.stack.base import Endpoints, EventHub, RigFailure, StackConfig
 from harness.stack.process import ManagedProcess
-from harness.targets import Dependencies, Target
+from harness.targets import Dependencies, Target, Upstream
 from harness.targets.reference import tool_server_argv
 
 AGENT = "agent"
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 def _hostport(url: str) -> str:
@@ -39,6 +46,29 @@ def _hostport(url: str) -> str:
         raise StackError(AGENT, f"agent url {url!r} needs a host and a port")
     require_loopback(parts.hostname)
     return f"{parts.hostname}:{parts.port}"
+
+
+def upstream_process(name: str) -> str:
+    """The supervisor's name (and log file) of an upstream started from its command."""
+    return f"upstream-{name}"
+
+
+def _upstream_address(url: str) -> tuple[str, int]:
+    parts = urlsplit(url)
+    host = parts.hostname or LOOPBACK
+    require_loopback(host)
+    return host, parts.port or _DEFAULT_PORTS[parts.scheme]
+
+
+def proxied_url(url: str, listen: str) -> str:
+    """`url` with its host and port replaced by the proxy's `listen` address (path kept). An
+    https upstream keeps its host name, so its certificate still matches (a name that
+    resolves to loopback reaches the proxy, which listens on 127.0.0.1)."""
+    parts = urlsplit(url)
+    listen_host, port = listen.rsplit(":", 1)
+    host = parts.hostname if parts.scheme == "https" and parts.hostname else listen_host
+    host = f"[{host}]" if ":" in host else host
+    return parts._replace(netloc=f"{host}:{port}").geturl()
 
 
 class LocalStack:
@@ -53,6 +83,7 @@ class LocalStack:
         self.processes: dict[str, ManagedProcess] = {}
         self.urls: dict[str, str] = {}  # component name -> base URL (its control API)
         self.proxy_urls: dict[str, str] = {}  # proxy name -> http://listen
+        self.upstream_urls: dict[str, str] = {}  # upstream name -> its proxied URL
         self._running: Target = config.target
         # The parent-death signal fires when the *thread* that forked a child exits, so every
         # spawn (including restarts requested by faults on other threads) happens on one thread.
@@ -96,8 +127,23 @@ class LocalStack:
                     health="/healthz", wait=False)
         self._spawn("toxiproxy", [py, "-m", "harness", "serve", "toxiproxy", "--port", "0",
                                   "--seed", seed], health="/version", wait=False)
-        for name, proc in self.processes.items():
-            self.urls[name] = proc.wait_ready()
+        upstreams = self.config.target.upstreams()
+        for upstream in upstreams.values():
+            if upstream.command is not None:
+                port = free_port()
+                self._spawn(upstream_process(upstream.name), upstream.argv(LOOPBACK, port),
+                            health=upstream.health, env=upstream.env,
+                            url=f"http://{LOOPBACK}:{port}", wait=False,
+                            start_timeout_s=upstream.start_timeout_s)
+        # Each start timeout runs from its spawn: the upstreams (the user's timeouts) are waited
+        # for first, while the harness's own servers keep starting.
+        mine = [upstream_process(name) for name in upstreams if upstream_process(name)
+                in self.processes]
+        for name in [*mine, *(n for n in self.processes if n not in mine)]:
+            self.urls[name] = self.processes[name].wait_ready()
+        for upstream in upstreams.values():
+            if upstream.url is not None:
+                self._wait_running_upstream(upstream)
         target = self.config.target
         given = target.url()
         port = 0 if given else free_port()
@@ -117,7 +163,38 @@ class LocalStack:
 
     def _dependencies(self) -> Dependencies:
         return Dependencies(llm=self.proxy_urls["llm"], llm_eu=self.proxy_urls["llm_eu"],
-                            tools=self.proxy_urls["tools"], host=LOOPBACK)
+                            tools=self.proxy_urls["tools"], host=LOOPBACK,
+                            upstreams=dict(self.upstream_urls))
+
+    def _upstream_url(self, upstream: Upstream) -> str:
+        """Where the upstream itself listens (not its proxy)."""
+        if upstream.url is not None:
+            return upstream.url
+        return self.urls[upstream_process(upstream.name)]
+
+    def _wait_running_upstream(self, upstream: Upstream) -> None:
+        """An upstream given by URL must accept connections (and answer `health` with 200,
+        if it has one) before the agent starts: else exit 3 naming it."""
+        assert upstream.url is not None
+        name, url = f"upstream {upstream.name}", upstream.url.rstrip("/")
+        deadline = time.monotonic() + upstream.start_timeout_s
+        last = "no answer"
+        while time.monotonic() < deadline:
+            try:
+                if upstream.health is None:
+                    with socket.create_connection(_upstream_address(url), timeout=2):
+                        return
+                response = httpx.get(f"{url}{upstream.health}", timeout=2, verify=False)
+                if response.status_code == 200:
+                    return
+                last = f"HTTP {response.status_code}"
+            except (OSError, httpx.HTTPError) as exc:
+                last = type(exc).__name__
+            time.sleep(0.1)
+        probe = f"{url}{upstream.health}" if upstream.health else f"a connection to {url}"
+        raise StackError(name, f"{probe} not ready within {upstream.start_timeout_s:g}s "
+                               f"(last answer: {last}); agent.upstreams.{upstream.name} must "
+                               "be running before the run starts")
 
     def _wait_running_agent(self, url: str, health: str) -> None:
         """An agent given by URL must answer its health path before load starts."""
@@ -167,6 +244,10 @@ class LocalStack:
             "llm_eu": urlsplit(self.urls["llm_eu"]).netloc,
             "tools": urlsplit(self.urls["tools"]).netloc,
         }
+        own = self.config.target.upstreams()
+        for name, upstream in own.items():
+            host, port = _upstream_address(self._upstream_url(upstream))
+            upstreams[name] = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
         body = [{"name": n, "listen": f"{LOOPBACK}:0", "upstream": u, "enabled": True}
                 for n, u in upstreams.items()]
         try:
@@ -177,6 +258,9 @@ class LocalStack:
                              self.processes["toxiproxy"].log_tail()) from exc
         for proxy in response.json()["proxies"]:
             self.proxy_urls[proxy["name"]] = f"http://{proxy['listen']}"
+            if proxy["name"] in own:
+                self.upstream_urls[proxy["name"]] = proxied_url(
+                    self._upstream_url(own[proxy["name"]]), proxy["listen"])
 
     # -- supervision ------------------------------------------------------------------------------
 
@@ -328,9 +412,12 @@ class LocalStack:
         return self.proxy_urls[AGENT]
 
     def describe(self) -> dict[str, Any]:
-        return {"stack": self.name, "processes": dict(self.urls), "proxies": dict(self.proxy_urls),
-                "agent": self._running.describe(),
-                "tools_store": _store(self.config.tools_store)}
+        described = {"stack": self.name, "processes": dict(self.urls),
+                     "proxies": dict(self.proxy_urls), "agent": self._running.describe(),
+                     "tools_store": _store(self.config.tools_store)}
+        if self.upstream_urls:
+            described["upstreams"] = dict(self.upstream_urls)  # name -> proxied URL
+        return described
 
     def collect_evidence(self, start: float) -> None:
         """Write the alerts Prometheus saw since `start` to alerts.jsonl (if it runs); the

@@ -15,9 +15,11 @@ from harness.targets.base import (
     Target,
     TargetError,
     Tenant,
+    Upstream,
     load_fields,
+    upstream_env_var,
 )
 from harness.targets.select import target_for
 
-__all__ = ["Dependencies", "Launch", "Target", "TargetError", "Tenant", "load_fields",
-           "target_for"]
+__all__ = ["Dependencies", "Launch", "Target", "TargetError", "Tenant", "Upstream", "load_fields",
+           "target_for", "upstream_env_var"]

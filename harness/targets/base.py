@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
@@ -28,6 +30,42 @@ class Tenant:
 
 
 @dataclass(frozen=True)
+class Upstream:
+    """One of the agent's own HTTP dependencies (`agent.upstreams`): already running at `url`,
+    or started by the stack from `command` ({host}, {port} replaced) and healthy when `health`
+    answers 200 within `start_timeout_s`. The stack puts it behind a proxy named `name`."""
+
+    name: str
+    url: str | None = None
+    command: str | None = None
+    health: str | None = None  # a URL upstream without one only has to accept connections
+    start_timeout_s: float = 60.0
+    env: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def env_var(self) -> str:
+        return upstream_env_var(self.name)
+
+    def argv(self, host: str, port: int) -> list[str]:
+        assert self.command is not None
+        text = self.command.replace("{host}", host).replace("{port}", str(port))
+        try:
+            return shlex.split(text)
+        except ValueError as exc:
+            raise TargetError(f"agent.upstreams.{self.name}.command {self.command!r} cannot "
+                              f"be parsed: {exc}") from exc
+
+    def describe(self) -> dict[str, Any]:
+        given = {"url": self.url} if self.url is not None else {"command": self.command}
+        return {**given, "health": self.health, "env_var": self.env_var}
+
+
+def upstream_env_var(name: str) -> str:
+    """`crm` -> HARNESS_UPSTREAM_CRM_URL (upper-cased, anything not alphanumeric -> `_`)."""
+    return f"HARNESS_UPSTREAM_{re.sub(r'[^A-Z0-9]', '_', name.upper())}_URL"
+
+
+@dataclass(frozen=True)
 class Dependencies:
     """Base URLs the agent reaches its dependencies at: each behind its Toxiproxy proxy."""
 
@@ -35,6 +73,7 @@ class Dependencies:
     llm_eu: str
     tools: str
     host: str = "127.0.0.1"
+    upstreams: Mapping[str, str] = field(default_factory=dict)  # name -> proxied URL
 
 
 @dataclass(frozen=True)
@@ -75,6 +114,10 @@ class Target(Protocol):
         """Where an already running agent listens (None when the stack starts it)."""
         ...
 
+    def upstreams(self) -> dict[str, Upstream]:
+        """The agent's own dependencies the stack puts behind the proxy (name -> upstream)."""
+        ...
+
     def with_overrides(self, overrides: Mapping[str, Any]) -> Target:
         """The same agent redeployed with flag overrides (a `deploy` fault)."""
         ...
@@ -94,12 +137,14 @@ class Target(Protocol):
 
 
 def sdk_environment(deps: Dependencies, api_key: str | None) -> dict[str, str]:
-    """The environment an agent's SDK needs (docs/your-agent.md has the table)."""
+    """The environment an agent's SDK needs (README.md and docs/your-agent.md have the table),
+    with one `HARNESS_UPSTREAM_<NAME>_URL` per upstream: its proxied URL."""
     return {
         "ANTHROPIC_BASE_URL": deps.llm,
         "ANTHROPIC_API_KEY": api_key or ANTHROPIC_PLACEHOLDER_KEY,
         "HARNESS_LLM_EU_URL": deps.llm_eu,
         "HARNESS_TOOLS_URL": deps.tools,
+        **{upstream_env_var(name): url for name, url in deps.upstreams.items()},
     }
 
 

@@ -7,7 +7,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.targets.base import Dependencies, Launch, TargetError, Tenant, sdk_environment
+from harness.targets.base import (
+    Dependencies,
+    Launch,
+    TargetError,
+    Tenant,
+    Upstream,
+    sdk_environment,
+)
 
 PLACEHOLDERS = ("{host}", "{port}")
 
@@ -36,6 +43,9 @@ class _OwnAgent:
     def auto_rollback(self) -> bool:
         return False
 
+    def upstreams(self) -> dict[str, Upstream]:
+        return {}
+
 
 @dataclass(frozen=True)
 class CommandTarget(_OwnAgent):
@@ -48,6 +58,7 @@ class CommandTarget(_OwnAgent):
     env: dict[str, str] = field(default_factory=dict)
     start_timeout_s: float = 60.0
     ready: str | None = None
+    known_upstreams: dict[str, Upstream] = field(default_factory=dict)
     kind: str = "command"
     label: str = "own"
 
@@ -58,6 +69,8 @@ class CommandTarget(_OwnAgent):
         except ValueError as exc:
             raise TargetError(f"agent.command {self.command!r} cannot be parsed: {exc}") from exc
 
+    def upstreams(self) -> dict[str, Upstream]:
+        return dict(self.known_upstreams)
 
     def url(self) -> str | None:
         return None
@@ -75,8 +88,11 @@ class CommandTarget(_OwnAgent):
 
 
     def describe(self) -> dict[str, Any]:
-        return {"kind": self.kind, "command": self.command, "health": self.health,
-                "env": sorted(self.env)}
+        described = {"kind": self.kind, "command": self.command, "health": self.health,
+                     "env": sorted(self.env)}
+        if self.known_upstreams:
+            described["upstreams"] = {n: u.describe() for n, u in self.known_upstreams.items()}
+        return described
 
 
 @dataclass(frozen=True)

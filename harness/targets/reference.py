@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.targets.base import Dependencies, Launch, Tenant, sdk_environment
+from harness.targets.base import Dependencies, Launch, Tenant, Upstream, sdk_environment
 
 PROFILES = ("naive", "hardened")
 TOOL_SERVER_MODULE = "reference_agent.tools"
@@ -104,6 +104,9 @@ class ReferenceTarget:
 
     def url(self) -> str | None:
         return None
+
+    def upstreams(self) -> dict[str, Upstream]:
+        return {}  # its one dependency of its own, the tool server, is built into the stack
 
     def launch(self, port: int, deps: Dependencies) -> Launch:
         argv = [sys.executable, "-m", AGENT_MODULE, "--profile", self.profile,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from harness.targets.base import Target, Tenant
+from harness.targets.base import Target, Tenant, Upstream
 from harness.targets.own import CommandTarget, URLTarget
 from harness.targets.reference import ReferenceTarget, reference_load_data, reference_tenants
 
@@ -20,6 +20,12 @@ def _own_tenants(agent: AgentSpec, seed: int) -> tuple[dict[str, Tenant], bool]:
     return reference_tenants(seed), True
 
 
+def _upstreams(agent: AgentSpec) -> dict[str, Upstream]:
+    return {name: Upstream(name, url=u.url, command=u.command, health=u.health_path,
+                           start_timeout_s=u.start_timeout, env=dict(u.env))
+            for name, u in agent.upstreams.items()}
+
+
 def target_for(agent: AgentSpec, profile: str, seed: int) -> Target:
     """`profile` is naive | hardened for the reference agent, `own` for yours."""
     if agent.kind == "reference":
@@ -31,7 +37,8 @@ def target_for(agent: AgentSpec, profile: str, seed: int) -> Target:
         assert agent.command is not None
         return CommandTarget(command=agent.command, known_tenants=tenants,
                              extra_load_data=extra, health=agent.health, env=dict(agent.env),
-                             start_timeout_s=agent.start_timeout, ready=agent.ready)
+                             start_timeout_s=agent.start_timeout, ready=agent.ready,
+                             known_upstreams=_upstreams(agent))
     assert agent.url is not None
     return URLTarget(address=agent.url, known_tenants=tenants, extra_load_data=extra,
                      health=agent.health)
