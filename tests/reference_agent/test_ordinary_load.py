@@ -2,6 +2,9 @@
 
 A scenario nobody here tuned (8 users on 2 tenants at the default 100 ms think time, about
 35 chats/s per tenant, no quota set) runs through the real CLI; no request may get 429.
+The run is conclusive only when the former fixed limit would have refused some of its chats,
+so it runs alone (marker `solo`: after the parallel tests, see the Makefile), and in CI an
+inconclusive run fails instead of skipping.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import pytest
 
 from reference_agent.patterns.ratelimit import TenantRateLimiter
 from reference_agent.tenants import DEFAULT_QUOTA, Quota
+from tests.requires import skip_or_fail
 
 SCENARIO = """\
 name: ordinary-load
@@ -31,9 +35,9 @@ slos:
   availability: ">= 99%"
 expect: {hardened: pass}
 """
-# The former fixed limit (20 chats/s, burst 40) admits at most 22 chats/s over 20 s: a run
-# slower than this could not have told the default quota from it.
-CONCLUSIVE_PER_TENANT_RPS = 25.0
+# The former fixed limit (20 chats/s, burst 40): a run it would have refused nothing of could
+# not tell the default quota from it.
+FORMER_QUOTA = Quota(20.0, 40)
 
 
 class _Clock:
@@ -56,8 +60,27 @@ def test_the_default_quota_admits_35_chats_per_second_in_bursts(quota: Quota, re
     assert (not all(answers)) is refused
 
 
+def _refused_by(quota: Quota, starts: list[float]) -> int:
+    """How many chats started at `starts` (one tenant, seconds) `quota` would have refused."""
+    clock = _Clock()
+    limiter = TenantRateLimiter({"t": quota}, clock=clock)
+    refused = 0
+    for start in sorted(starts):
+        clock.t = start
+        refused += not limiter.acquire("t")[0]
+    return refused
+
+
+def test_replaying_start_times_tells_the_former_limit_from_the_default():
+    steady = [i / 35 for i in range(35 * 20)]  # 35 chats/s for 20 s
+    assert _refused_by(FORMER_QUOTA, steady) > 0
+    assert _refused_by(DEFAULT_QUOTA, steady) == 0
+    assert _refused_by(FORMER_QUOTA, [i / 19 for i in range(19 * 20)]) == 0
+
+
 @pytest.mark.slow
 @pytest.mark.integration
+@pytest.mark.solo
 def test_hardened_refuses_nothing_at_ordinary_load(tmp_path: Path) -> None:
     scenario = tmp_path / "ordinary-load.yaml"
     scenario.write_text(SCENARIO, encoding="utf-8")
@@ -83,6 +106,8 @@ def test_hardened_refuses_nothing_at_ordinary_load(tmp_path: Path) -> None:
     slowest = min(per_tenant.values()) / load_s
     print(f"chats/s per tenant: {({t: round(n / load_s, 1) for t, n in per_tenant.items()})}; "
           f"statuses {dict(statuses)}")
-    if slowest < CONCLUSIVE_PER_TENANT_RPS:
-        pytest.skip(f"inconclusive: the machine reached only {slowest:.1f} chats/s per tenant "
-                    f"(< {CONCLUSIVE_PER_TENANT_RPS}), which the former limit admitted too")
+    former = {t: _refused_by(FORMER_QUOTA, [r["ts_start"] for r in rows if r["tenant"] == t])
+              for t in per_tenant}
+    if not any(former.values()):
+        skip_or_fail(f"inconclusive: the machine reached only {slowest:.1f} chats/s per tenant, "
+                     f"which the former limit (20/s, burst 40) would have admitted too")

@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 from report_runs import CHROMIUM, CHROMIUM_ARGS, make_killed_run, make_run
 
+from tests.requires import skip_or_fail
+
 
 @pytest.fixture(scope="session")
 def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
@@ -33,7 +35,7 @@ def run_copy(runs: dict[str, Path], tmp_path: Path):
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} not installed (apt-get install -y chromium)")
+        skip_or_fail(f"{CHROMIUM} not installed (apt-get install -y chromium)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
