@@ -11,8 +11,18 @@ import asyncio
 from typing import Any
 
 import anthropic
-from common import (MAX_TURNS, MODEL, SYSTEM, ChatIn, ChatOut, new_app, parse_args,
-                    require_key, serve, upstream_failed)
+from common import (
+    MAX_TURNS,
+    MODEL,
+    SYSTEM,
+    ChatIn,
+    ChatOut,
+    new_app,
+    parse_args,
+    require_key,
+    serve,
+    upstream_failed,
+)
 from fastapi import Depends
 from travel_tools import TOOLS, run_tool
 

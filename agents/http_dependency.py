@@ -17,8 +17,18 @@ from typing import Any
 
 import anthropic
 import httpx
-from common import (MAX_TURNS, MODEL, SYSTEM, ChatIn, ChatOut, new_app, parse_args,
-                    require_key, serve, upstream_failed)
+from common import (
+    MAX_TURNS,
+    MODEL,
+    SYSTEM,
+    ChatIn,
+    ChatOut,
+    new_app,
+    parse_args,
+    require_key,
+    serve,
+    upstream_failed,
+)
 from fastapi import Depends
 
 CRM_TIMEOUT_S = 5.0

@@ -11,8 +11,17 @@ from __future__ import annotations
 import os
 
 import anthropic
-from common import (MODEL, SYSTEM, ChatIn, ChatOut, new_app, parse_args, require_key, serve,
-                    upstream_failed)
+from common import (
+    MODEL,
+    SYSTEM,
+    ChatIn,
+    ChatOut,
+    new_app,
+    parse_args,
+    require_key,
+    serve,
+    upstream_failed,
+)
 from fastapi import Depends
 from langchain_anthropic import ChatAnthropic
 from langchain_core.messages import AIMessage

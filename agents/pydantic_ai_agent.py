@@ -13,8 +13,17 @@ from __future__ import annotations
 from typing import Any
 
 import anthropic
-from common import (MODEL, SYSTEM, ChatIn, ChatOut, new_app, parse_args, require_key, serve,
-                    upstream_failed)
+from common import (
+    MODEL,
+    SYSTEM,
+    ChatIn,
+    ChatOut,
+    new_app,
+    parse_args,
+    require_key,
+    serve,
+    upstream_failed,
+)
 from fastapi import Depends
 from pydantic import BaseModel, Field
 from pydantic_ai import Agent, NativeOutput
