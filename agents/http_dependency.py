@@ -32,7 +32,7 @@ from common import (
 from fastapi import Depends
 
 CRM_TIMEOUT_S = 5.0
-BACKOFF_S, BACKOFF_MAX_S = 0.25, 2.0
+BACKOFF_S, BACKOFF_MAX_S = 0.25, 4.0  # 5 retries wait 7.75 s in all
 
 TOOLS: list[dict[str, Any]] = [
     {"name": "search_customers",
