@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -41,34 +40,46 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
 
 
 class FakeLLM:
-    """`harness serve fake-llm` as a process, with its control API and file ledger."""
+    """`harness serve fake-llm` as a process, seen through its control API."""
 
-    def __init__(self, url: str, ledger: Path) -> None:
+    def __init__(self, url: str) -> None:
         self.url = url
-        self.ledger_path = ledger
+
+    def _control(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        response = httpx.request(method, f"{self.url}/_control/{path}", timeout=30, **kwargs)
+        response.raise_for_status()
+        return response
 
     def ledger(self) -> list[dict[str, Any]]:
-        text = self.ledger_path.read_text(encoding="utf-8") if self.ledger_path.exists() else ""
-        return [json.loads(line) for line in text.splitlines() if line.strip()]
+        return list(self._control("GET", "ledger").json()["calls"])
 
     def set_behaviour(self, **fields: Any) -> None:
-        httpx.put(f"{self.url}/_control/behaviour", json=fields, timeout=10).raise_for_status()
+        self._control("PUT", "behaviour", json=fields)
+
+    def reset(self) -> None:
+        self._control("DELETE", "ledger")
+        self._control("DELETE", "behaviour")
 
 
-@pytest.fixture
-def fake_llm(tmp_path: Path) -> Iterator[FakeLLM]:
-    ledger = tmp_path / "llm_calls.jsonl"
+@pytest.fixture(scope="module")
+def fake_llm_process() -> Iterator[FakeLLM]:
+    """One fake LLM per module: it starts slowly on a busy machine, and tests reset it."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "harness", "serve", "fake-llm", "--port", "0", "--seed", "1",
-         "--ledger", str(ledger)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        env=suite_env())
+        [sys.executable, "-m", "harness", "serve", "fake-llm", "--port", "0", "--seed", "1"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=suite_env())
     try:
         assert proc.stdout is not None
         line = proc.stdout.readline().decode().strip()  # the first line names the address
         assert line.startswith("listening on "), f"fake LLM said {line!r}"
-        yield FakeLLM(line.removeprefix("listening on "), ledger)
+        yield FakeLLM(line.removeprefix("listening on "))
     finally:
         stop(proc)
+
+
+@pytest.fixture
+def fake_llm(fake_llm_process: FakeLLM) -> FakeLLM:
+    fake_llm_process.reset()
+    return fake_llm_process
 
 
 def wait_healthy(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
