@@ -52,12 +52,6 @@ def test_agent_calls_its_tools(name: str, start_agent: StartAgent, fake_llm: Fak
         assert "Lisbon" in body["reply"] and "TA" in body["reply"], body
 
 
-def test_default_contract_needs_a_key(start_agent: StartAgent) -> None:
-    url = start_agent("plain_sdk")
-    response = httpx.post(f"{url}/v1/chat", json={"message": TRIP}, timeout=30)
-    assert response.status_code == 401, response.text
-
-
 def test_agent_without_retries_fails_where_retries_ride_it_out(
         start_agent: StartAgent, fake_llm: FakeLLM) -> None:
     patient, impatient = start_agent("plain_sdk", "--retries", "3"), start_agent(
@@ -68,6 +62,8 @@ def test_agent_without_retries_fails_where_retries_ride_it_out(
     failed = chat(impatient, TRIP)
     assert failed.status_code == 503 and "overloaded" in failed.text.lower(), failed.text
     assert sum(row["status"] == 529 for row in fake_llm.ledger()) == 3
+    keyless = httpx.post(f"{patient}/v1/chat", json={"message": TRIP}, timeout=30)
+    assert keyless.status_code == 401, keyless.text  # the default contract wants x-api-key
 
 
 def sse_texts(body: str) -> tuple[list[str], bool]:
