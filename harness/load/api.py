@@ -18,12 +18,20 @@ import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
 import jmespath
 from jmespath.exceptions import JMESPathError
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    field_validator,
+    model_validator,
+)
 from sseclient import SSEClient
 
 PresetName = Literal["harness", "openai-chat", "anthropic-messages"]
@@ -116,24 +124,35 @@ def as_text(value: Any) -> str | None:
     return None
 
 
-def _check_string(text: str, where: str, whole: bool) -> None:
+def _check_string(text: str, whole: bool, where: str = "") -> str:
+    """`text` if its placeholders are known; `where` (a place in the body) prefixes errors."""
+    at = f"{where}: " if where else ""
     for name in _NAME.findall(text):
         if name in PLACEHOLDERS:
             continue
         if name in WHOLE_VALUES:
             if whole and text != "{" + name + "}":
-                raise ValueError(f"{where}: {{{name}}} must be the whole value "
+                raise ValueError(f"{at}{{{name}}} must be the whole value "
                                  f'("{{{name}}}"), not part of {text!r}')
             if not whole:
-                raise ValueError(f"{where}: {{{name}}} is allowed only in `body`")
+                raise ValueError(f"{at}{{{name}}} is allowed only in `body`")
             continue
         known = ", ".join("{" + n + "}" for n in (*PLACEHOLDERS, *(WHOLE_VALUES if whole else ())))
-        raise ValueError(f"{where}: unknown placeholder {{{name}}} in {text!r}; known: {known}")
+        raise ValueError(f"{at}unknown placeholder {{{name}}} in {text!r}; known: {known}")
+    return text
+
+
+def _template(text: str) -> str:
+    return _check_string(text, whole=False)
+
+
+Template = Annotated[str, AfterValidator(_template)]
+"""A string of `path` or `headers`: placeholders anywhere, no whole values."""
 
 
 def _check_body(value: Any, where: str) -> None:
     if isinstance(value, str):
-        _check_string(value, where, whole=True)
+        _check_string(value, whole=True, where=where)
     elif isinstance(value, dict):
         for key, item in value.items():
             _check_body(item, f"{where}.{key}")
@@ -221,8 +240,8 @@ class AgentAPI(BaseModel):
 
     preset: PresetName = "harness"
     method: Method = "POST"
-    path: str = Field(default="/v1/chat", pattern=r"^/")
-    headers: dict[str, str | None] = Field(default_factory=dict)  # None: not sent
+    path: Template = Field(default="/v1/chat", pattern=r"^/")
+    headers: dict[str, Template | None] = Field(default_factory=dict)  # None: not sent
     body: Any = None  # JSON template; None: no body
     reply: str = "reply"
     stream: StreamMode = "none"
@@ -266,20 +285,6 @@ class AgentAPI(BaseModel):
     def _json_path(cls, value: str | None) -> str | None:
         if value is not None:
             compile_path(value)
-        return value
-
-    @field_validator("path")
-    @classmethod
-    def _path_placeholders(cls, value: str) -> str:
-        _check_string(value, "path", whole=False)
-        return value
-
-    @field_validator("headers")
-    @classmethod
-    def _header_placeholders(cls, value: dict[str, str | None]) -> dict[str, str | None]:
-        for name, text in value.items():
-            if text is not None:
-                _check_string(text, f"headers.{name}", whole=False)
         return value
 
     @field_validator("body")

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from harness.load.api import AgentAPI
 from harness.load.attacks import load_corpus
 from harness.load.tasks import TASKS
 from harness.netutil import require_loopback
@@ -66,7 +67,7 @@ class LoadConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     target_url: str
-    chat_path: str = "/v1/chat"
+    api: AgentAPI = Field(default_factory=AgentAPI)  # how requests look; default: preset harness
     users: int = Field(ge=1, le=10_000)
     spawn_rate: float = Field(gt=0)
     run_time_s: float = Field(gt=0)

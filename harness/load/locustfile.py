@@ -1,4 +1,4 @@
-"""The harness's locustfile: tenant-bound users sending the task mix (and attacks) to /v1/chat.
+"""The harness's locustfile: tenant-bound users sending the task mix (and attacks) to the agent.
 
 Run by `LoadRunner`; reads its `LoadConfig` from the JSON file named by `HARNESS_LOAD_CONFIG`.
 Each user gets a global index, a tenant (dealt in turn from `LoadConfig.user_tenants()`, the
@@ -6,6 +6,8 @@ sorted tenants each as often as its weight, rotated by the seed) and its own RNG
 (seed, index): the whole conversation is reproducible.
 Task choice uses that RNG rather than Locust's `@task` weights (which draw from the global
 `random`), so the mix is both weighted and deterministic.
+Requests take the shape of `LoadConfig.api` (`harness.load.api`); a streamed reply is read as
+it arrives, for its time to first byte and to first text.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import random
 import signal
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +29,7 @@ from gevent import GreenletExit
 from locust import events, task
 from locust.contrib.fasthttp import FastHttpUser
 
+from harness.load.api import StreamReader
 from harness.load.attacks import load_corpus
 from harness.load.config import CONFIG_ENV, WORKER_ENV, LoadConfig
 from harness.load.headers import read_header_values
@@ -48,6 +52,12 @@ DETECTOR = LeakDetector(CONFIG.canaries, CONFIG.tenants)
 TENANT_ORDER = sorted(CONFIG.tenants)
 USER_TENANTS = CONFIG.user_tenants()  # user i is dealt USER_TENANTS[(i + seed) % len]
 WORKER_INDEX = int(os.environ.get(WORKER_ENV, "0"))
+API = CONFIG.api
+STREAMS = API.stream != "none"
+KEEP_HISTORY = API.uses_history  # else replies need not be parsed at all
+# A streamed body is read raw as it comes: ask for it uncompressed.
+STREAM_HEADERS = {"Accept-Encoding": "identity", "Accept": "text/event-stream"
+                  if API.stream == "sse" else "*/*"}  # fmt: skip
 _local_users = itertools.count()
 _writer: RequestWriter | None = None
 
@@ -137,6 +147,10 @@ class AgentUser(FastHttpUser):
             customer_ids=CONFIG.customer_ids,
         )
         self.sent = 0
+        self.session_id = ""
+        self.turn = 0
+        self.history: list[dict[str, str]] = []  # this session's turns, for `{history}`
+        self._history_of = ""  # the session `history` belongs to
         self._names = list(CONFIG.mix)
         self._weights = [CONFIG.mix[n] for n in self._names]
         spec = CONFIG.attacks
@@ -151,6 +165,10 @@ class AgentUser(FastHttpUser):
         return self.rng.uniform(0.5 * think, 1.5 * think) if think > 0 else 0.0
 
     def next_message(self) -> Message:
+        # this message's session and turn: a new session every SESSION_TURNS messages
+        self.session_id = f"{self.tenant}-u{self.index}-s{self.sent // SESSION_TURNS}"
+        self.turn = self.sent % SESSION_TURNS
+        self.sent += 1
         if self._attack_ratio and self.rng.random() < self._attack_ratio:
             return attack(self.rng, self.ctx, CORPUS, self._attack_categories)
         name = self.rng.choices(self._names, self._weights)[0]
@@ -159,42 +177,80 @@ class AgentUser(FastHttpUser):
     @task
     def send(self) -> None:
         message = self.next_message()
-        session = f"{self.tenant}-u{self.index}-s{self.sent // SESSION_TURNS}"
-        self.sent += 1
+        if self.session_id != self._history_of:
+            self.history, self._history_of = [], self.session_id
         request_id = uuid.uuid4().hex
+        request = API.render(
+            message=message.text, session_id=self.session_id, tenant=self.tenant,
+            tenant_key=self.api_key, request_id=request_id, history=self.history,
+        )  # fmt: skip
+        headers = request.headers
+        headers["x-request-id"] = request_id
+        if STREAMS:
+            headers.update(STREAM_HEADERS)
         stats_name = f"attack:{message.attack.category}" if message.attack else message.task
         ts_start = time.time()
         started = time.perf_counter()
         try:
-            exchange = self.client.post(
-                CONFIG.chat_path,
-                json={"message": message.text, "session_id": session},
-                headers={"x-api-key": self.api_key, "x-request-id": request_id},
-                name=stats_name,
-                catch_response=True,
-            )
+            exchange = self.client.request(
+                request.method, request.path, json=request.body, headers=headers,
+                name=stats_name, catch_response=True, stream=STREAMS,
+            )  # fmt: skip
         except GreenletExit:  # the load stopped (run over, or interrupted) mid-request
             if CONFIG.record:
                 latency_ms = (time.perf_counter() - started) * 1000.0
                 self.record(ts_start, latency_ms, 0, InFlightAtEnd(), message, request_id)
             raise
         with exchange as response:
+            status = int(response.status_code or 0)
+            error = getattr(response, "error", None)
+            reader: StreamReader | None = None
+            if STREAMS and status:
+                reader, error = self.read_stream(
+                    response, status, (ts_start, started, message, request_id))
+                body = reader.body if 200 <= status < 300 else response.content
+                # Locust timed the headers only
+                response.request_meta["response_time"] = (time.perf_counter() - started) * 1e3
+            else:
+                body = response.content if status else None  # bytes: decoded only if need be
             latency_ms = (time.perf_counter() - started) * 1000.0
+            if 200 <= status < 300 and error is None and KEEP_HISTORY:
+                text = reader.text if reader else API.reply_text(body)
+                if text:
+                    self.history += [{"role": "user", "content": message.text},
+                                     {"role": "assistant", "content": text}]  # fmt: skip
+                else:
+                    response.failure(f"no reply text at {API.reply!r}")
             if not CONFIG.record:
                 return
-            status = int(response.status_code or 0)
             leaked = self.record(
-                ts_start,
-                latency_ms,
-                status,
-                getattr(response, "error", None),
-                message,
-                request_id,
-                response.headers if status else None,
-                response.content if status else None,  # bytes: decoded only if need be
-            )
+                ts_start, latency_ms, status, error, message, request_id,
+                response.headers if status else None, body, reader, started,
+            )  # fmt: skip
             if leaked:
                 response.failure(f"leaked canaries: {leaked}")
+
+    def read_stream(
+        self, response: Any, status: int, sent: tuple[float, float, Message, str]
+    ) -> tuple[StreamReader, BaseException | None]:
+        """Reads a streamed 2xx body as it arrives; the exception that broke it off, if any.
+        A GreenletExit (the load stopping) is recorded as in flight and raised on. `sent`:
+        the request's start (epoch and perf_counter), message and request id."""
+        reader = API.stream_reader()
+        if not 200 <= status < 300:
+            return reader, None
+        try:
+            reader.read(_pieces(response))
+        except GreenletExit:
+            if CONFIG.record:
+                ts_start, started, message, request_id = sent
+                latency_ms = (time.perf_counter() - started) * 1000.0
+                self.record(ts_start, latency_ms, status, InFlightAtEnd(), message, request_id,
+                            response.headers, reader.body, reader, started)  # fmt: skip
+            raise
+        except Exception as exc:  # a timeout, a reset, a bad chunk: the body broke off
+            return reader, exc
+        return reader, None
 
     def record(
         self,
@@ -206,9 +262,17 @@ class AgentUser(FastHttpUser):
         request_id: str,
         headers: Any = None,
         reply: bytes | None = None,
+        reader: StreamReader | None = None,
+        started: float = 0.0,
     ) -> list[str]:
         """Records one exchange of this user; returns the canaries it leaked."""
         attack_spec = message.attack
+        ttfb = ttft = None
+        if reader is not None:
+            if reader.first_byte is not None:
+                ttfb = (reader.first_byte - started) * 1000.0
+            if reader.first_text is not None:
+                ttft = (reader.first_text - started) * 1000.0
         return writer().write(
             ts_start,
             latency_ms,
@@ -222,4 +286,22 @@ class AgentUser(FastHttpUser):
             attack_spec.id if attack_spec else None,
             attack_spec.category if attack_spec else None,
             request_id,
+            ttfb,
+            ttft,
+            self.session_id,
+            self.turn,
         )
+
+
+def _pieces(response: Any) -> Iterator[bytes]:
+    """A streamed body in pieces as they arrive, read from geventhttpclient's parser (the
+    response under Locust's `FastResponse`): the first byte alone (its arrival is the time
+    to first byte), then line by line (an SSE event ends on a line, and a line's arrival is
+    the time its text came), `\n` ending a line as in `\r\n`."""
+    parser = response._response
+    first = parser.read(1)
+    if not first:
+        return
+    yield first
+    while line := parser.readline(b"\n"):
+        yield line

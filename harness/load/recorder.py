@@ -28,7 +28,7 @@ import re
 import ssl
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import asdict, replace
+from dataclasses import asdict, fields, make_dataclass, replace
 from typing import Any
 
 import orjson
@@ -38,6 +38,13 @@ from harness.records import line as record_line
 
 REQUEST_FIELDS = tuple(REQUEST_COLUMNS)
 """The request record's fields in contract order (`harness.records.RequestRecord`)."""
+
+_OPTIONAL = tuple(f.name for f in fields(RequestRecord) if f.metadata.get("omit_null"))
+_CORE = fields(RequestRecord)[: -len(_OPTIONAL)]
+assert all(f.name not in _OPTIONAL for f in _CORE), "omit-null fields must come last"
+_RequestCore = make_dataclass("_RequestCore", [(f.name, f.type) for f in _CORE])
+"""The record's always-written fields: the hot path renders these with orjson as they are
+and appends the optional ones that are set (`RequestWriter.line`)."""
 
 CANARY_PREFIX = "CANARY-"
 _PREFIX_BYTES = CANARY_PREFIX.encode()
@@ -189,9 +196,10 @@ def error_text(
     status: int, exception: BaseException | None, body: bytes | str | None
 ) -> str | None:
     """The record's `error`: None for 2xx; with no answer, what the client saw in the words
-    of `harness.records.CLIENT_ERRORS`; else `HTTP <status>[: <error.type>]`."""
+    of `harness.records.CLIENT_ERRORS`; else `HTTP <status>[: <error.type>]`. A 2xx with an
+    exception (its streamed body broke off) gets the client's word too."""
     if 200 <= status < 300:
-        return None
+        return None if exception is None else client_error(exception)
     if status == 0:
         return "NoResponse" if exception is None else client_error(exception)
     detail = ""
@@ -238,16 +246,20 @@ def request_record(
     attack_id: str | None = None,
     attack_category: str | None = None,
     client_request_id: str | None = None,
+    ttfb_ms: float | None = None,
+    ttft_ms: float | None = None,
+    session: str | None = None,
+    turn: int | None = None,
 ) -> RequestRecord:
     """A request record; `headers` must answer lower-case names (None when no response),
-    `reply` is the body as received."""
+    `reply` is the body as received. `ok`: 2xx and no `error`."""
     request_id, *raw = header_values(headers)
     return RequestRecord(
         ts_start,
         ts_end,
         round(latency_ms, 3),
         status,
-        200 <= status < 300,
+        200 <= status < 300 and error is None,
         error,
         tenant,
         task,
@@ -258,7 +270,15 @@ def request_record(
         attack_category,
         detector.leaked(reply, tenant),
         user,
+        _round(ttfb_ms),
+        _round(ttft_ms),
+        session,
+        turn,
     )
+
+
+def _round(ms: float | None) -> float | None:
+    return None if ms is None else round(ms, 3)
 
 
 def build_record(**fields: Any) -> dict[str, Any]:
@@ -267,13 +287,15 @@ def build_record(**fields: Any) -> dict[str, Any]:
 
 
 def request_line(record: RequestRecord) -> bytes:
-    """The record's JSON line: its fields in order, timestamps with six decimals."""
+    """The record's JSON line: its fields in order, timestamps with six decimals, the
+    optional fields only when set."""
     if type(record.ts_start) is float or type(record.ts_end) is float:
         record = replace(record, ts_start=stamp(record.ts_start), ts_end=stamp(record.ts_end))
+    row = {k: v for k, v in vars(record).items() if v is not None or k not in _OPTIONAL}
     try:
-        return record_line(record)
+        return record_line(row)
     except TypeError:  # orjson's JSONEncodeError: a value no HTTP exchange gives
-        return record_line({k: _plain(v) for k, v in vars(record).items()})
+        return record_line({k: _plain(v) for k, v in row.items()})
 
 
 def _plain(value: Any) -> Any:
@@ -302,6 +324,7 @@ class Recorder(RecordFile):
 
 _CACHE_MAX = 4096  # distinct reply-header sets kept per writer
 _OK = (True, None)
+_NONE = (None, None, None, None)
 _Fragment, _dumps, _NEWLINE = orjson.Fragment, orjson.dumps, orjson.OPT_APPEND_NEWLINE
 
 
@@ -347,17 +370,22 @@ class RequestWriter:
         attack_id: str | None,
         attack_category: str | None,
         client_request_id: str,
+        ttfb_ms: float | None = None,
+        ttft_ms: float | None = None,
+        session: str | None = None,
+        turn: int | None = None,
     ) -> list[str]:
         """Records one exchange (now, or at the deferred flush); returns its leaked canaries
         at once. `headers` are the reply's (None without a reply), `reply` its body as
-        received."""
+        received; `exception` with a 2xx: its streamed body broke off."""
         leaked = (
             self.detector.leaked(reply, tenant)
             if reply and (self._scan_all or _PREFIX_BYTES in reply)
             else []
         )
         values = (ts_start, latency_ms, status, exception, tenant, task, user, headers,
-                  reply, attack_id, attack_category, client_request_id, leaked)  # fmt: skip
+                  reply, attack_id, attack_category, client_request_id, leaked, ttfb_ms,
+                  ttft_ms, session, turn)  # fmt: skip
         if self._defer is None:
             self.recorder.write_line(self.line(values))
         else:
@@ -376,18 +404,19 @@ class RequestWriter:
     def line(self, exchange: tuple[Any, ...]) -> bytes:
         """The record's line from `write`'s arguments followed by the leaks it found."""
         (ts_start, latency_ms, status, exception, tenant, task, user, headers, reply, attack_id,
-         attack_category, client_request_id, leaked) = exchange  # fmt: skip
+         attack_category, client_request_id, leaked, ttfb_ms, ttft_ms, session,
+         turn) = exchange  # fmt: skip
         found = self._read_headers(headers)
         raw = found[1:]
         try:
             parsed = self._parsed.get(raw) or self._parse(raw)
         except TypeError:  # an unhashable value: not from HTTP headers
             parsed = _parse_headers(raw)
-        ok, error = (_OK if 200 <= status < 300
+        ok, error = (_OK if 200 <= status < 300 and exception is None
                      else (False, error_text(status, exception, reply)))  # fmt: skip
         ts_end = ts_start + latency_ms / 1000.0
         llm_calls, cost_usd, degraded, model = parsed
-        record = RequestRecord(
+        record = _RequestCore(
             # stamp(), inlined: the usual finite floats rendered here, anything else there
             _Fragment(b"%.6f" % ts_start) if type(ts_start) is float and ts_start - ts_start
             == 0.0 else stamp(ts_start),
@@ -397,10 +426,17 @@ class RequestWriter:
             found[0] or client_request_id, llm_calls, cost_usd, degraded, model, attack_id,
             attack_category, leaked, user,
         )  # fmt: skip
+        optional = (ttfb_ms, ttft_ms, session, turn)
         try:
-            return _dumps(record, option=_NEWLINE)  # records.line, without its dispatch
+            text = _dumps(record, option=_NEWLINE)  # records.line, without its dispatch
+            if optional == _NONE:
+                return text
+            extra = {name: round(value, 3) if type(value) is float else value
+                     for name, value in zip(_OPTIONAL, optional, strict=True)
+                     if value is not None}  # fmt: skip
+            return text[:-2] + b"," + _dumps(extra, option=_NEWLINE)[1:]
         except TypeError:  # orjson's JSONEncodeError: an odd value, written as text
-            return request_line(record)
+            return request_line(RequestRecord(*vars(record).values(), *optional))
 
     def _parse(self, raw: tuple[Any, ...]) -> tuple[Any, ...]:
         parsed = _parse_headers(raw)

@@ -38,7 +38,8 @@ CLIENT_ERRORS: Final = {
 }
 """The `error` of a request with status 0 (no HTTP answer), a person's words for what the
 client saw; `ClientError: <type>: <text>` for an exception nobody has classified. With an
-answer that is not 2xx, `error` is `HTTP <status>` (`: <error.type>` of a JSON error body)."""
+answer that is not 2xx, `error` is `HTTP <status>` (`: <error.type>` of a JSON error body).
+A 2xx whose streamed body broke off is not `ok`: its `error` is the client's word for why."""
 
 
 @dataclass
@@ -49,8 +50,8 @@ class RequestRecord:
     ts_end: Stamp
     latency_ms: float  # rounded to 0.001 ms
     status: int  # HTTP status; 0 when no response
-    ok: bool  # 2xx
-    error: str | None  # None on 2xx; see CLIENT_ERRORS
+    ok: bool  # 2xx, its body read whole
+    error: str | None  # None when ok; see CLIENT_ERRORS
     tenant: str
     task: str
     request_id: str | None  # the agent's x-request-id, else the one the load sent
@@ -62,6 +63,12 @@ class RequestRecord:
     attack_category: str | None
     leaked_canaries: list[str]  # canaries of *other* tenants found in the reply
     user: int  # the run-wide index of the Locust user
+    # Streamed replies only: ms from the request's start to the body's first byte, and to
+    # its first text (SSE: first event with a text delta; chunked: first non-empty chunk).
+    ttfb_ms: float | None = field(default=None, metadata=OMIT_NULL)
+    ttft_ms: float | None = field(default=None, metadata=OMIT_NULL)
+    session: str | None = field(default=None, metadata=OMIT_NULL)  # the session id sent
+    turn: int | None = field(default=None, metadata=OMIT_NULL)  # 0-based turn in the session
 
 
 # ---- LLM ledger (llm_calls.jsonl: every fake LLM, field `region` tells which) -------------

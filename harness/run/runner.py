@@ -224,7 +224,7 @@ def _load_config(scenario: Scenario, target: Target, stack: Stack, run_dir: Path
     load = scenario.load
     tenants = target.tenants()
     return LoadConfig(
-        target_url=stack.endpoints.agent, chat_path=scenario.agent.chat_path, users=load.users,
+        target_url=stack.endpoints.agent, api=scenario.agent.api, users=load.users,
         # Locust's own limit is a backstop; the harness stops it at `duration`.
         spawn_rate=load.spawn_rate, run_time_s=scenario.duration + 120.0,
         tenants={name: tenants[name].key for name in load.tenants},

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, Field, PrivateAttr, field_validator, model_validator
 
+from harness.load.api import AgentAPI
 from harness.netutil import is_loopback
 from harness.scenario.fault_specs import AnyFault
 from harness.scenario.types import Duration, Probability, Scalar, StrictModel
@@ -72,10 +73,26 @@ class AgentSpec(StrictModel):
     ready: Annotated[str | None, AfterValidator(_regex)] = None  # regex on the agent's output
     env: dict[str, str] = Field(default_factory=dict)
     tenants: dict[str, TenantSpec] | None = None
-    chat_path: str = Field(default="/v1/chat", pattern=r"^/")
+    api: AgentAPI = Field(default_factory=AgentAPI)  # how the load speaks to it
+    # The old name of `api.path`, kept so older scenarios load unchanged (undocumented).
+    chat_path: str | None = Field(default=None, pattern=r"^/", exclude=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _chat_path_is_api_path(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or "chat_path" not in data:
+            return data
+        api, path = data.get("api"), data["chat_path"]
+        free = api is None or (isinstance(api, dict) and "path" not in api)
+        if free and isinstance(path, str) and path.startswith("/"):
+            data = {k: v for k, v in data.items() if k != "chat_path"}
+            data["api"] = {**(api or {}), "path": path}
+        return data  # else the field or `_one_kind_of_agent` reports it
 
     @model_validator(mode="after")
     def _one_kind_of_agent(self) -> AgentSpec:
+        if self.chat_path is not None:
+            raise ValueError("`chat_path` is the old name of `api.path`: give only `api.path`")
         if self.command is not None and self.url is not None:
             raise ValueError("give either `command` (we start it) or `url` (already running)")
         own = self.command is not None or self.url is not None

@@ -163,6 +163,38 @@ def _latency(q: float) -> Callable[[Scope, SLOSpec, Context], Measurement]:
 for _q, _min_n in ((50, 10), (90, 10), (95, 20), (99, 100)):
     measure("seconds", ROWS, _min_n, _PCT.format(q=_q))(_latency(_q / 100))
 
+_NO_TTFT = ("no selected request has a time to first token (ttft_ms): only streamed replies "
+            "have one (agent.api.stream: sse or chunked)")
+
+
+def _ttft(q: float) -> Callable[[Scope, SLOSpec, Context], Measurement]:
+    def ttft(scope: Scope, spec: SLOSpec, ctx: Context) -> Measurement:
+        mask = scope.mask(spec.filters)
+        column = scope.data.requests["ttft_ms"]
+        values = pd.to_numeric(column, errors="coerce").to_numpy(dtype=float)[mask] / 1000.0
+        values = values[~np.isnan(values)]
+        if values.size == 0:
+            return _nothing(int(mask.sum()), reason=_NO_TTFT)
+        low, high = bootstrap_ci([values], lambda a: np.quantile(a[0], q, axis=-1),
+                                 ctx.rng_for(spec.name))
+        without = int(mask.sum()) - int(values.size)
+        detail = {"requests_without_ttft": without} if without else {}
+        return Measurement(float(np.quantile(values, q)), low, high, int(values.size), detail)
+
+    ttft.__name__ = f"ttft_p{round(q * 100)}"
+    ttft.__doc__ = (f"{round(q * 100)}th percentile (linear interpolation) of ttft_ms/1000, the "
+                    "time from sending the request to the first text of its streamed reply, "
+                    "over the selected requests that got a first text (a reply that failed "
+                    "before any text has none: availability judges those). No such request: "
+                    "inconclusive, with the reason. Bootstrap interval.")
+    return ttft
+
+
+for _q, _min_n in ((50, 10), (95, 20), (99, 100)):
+    measure("seconds", ROWS, _min_n,
+            f"{_q}th percentile of ttft_ms/1000 (time to the first text of a streamed reply) "
+            "over the selected requests that have one")(_ttft(_q / 100))
+
 
 @measure("per_second", ROWS, 1,
          "requests / seconds of the selected period (run, fault windows, ...)")

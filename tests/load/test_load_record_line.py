@@ -44,9 +44,18 @@ def finite_or_none(value: object) -> object:
     return value
 
 
+OPTIONAL = ("ttfb_ms", "ttft_ms", "session", "turn")  # left out of a line while None
+CORE_COLUMNS = [c for c in REQUEST_COLUMNS if c not in OPTIONAL]
+
+
 def read_back(values: tuple[object, ...]) -> dict[str, object]:
-    """The record `json.loads` should find in the line of `values`."""
+    """The record `json.loads` should find in the line of `values` (the optional fields
+    may be left off the end: None)."""
+    values = values + (None,) * (len(REQUEST_FIELDS) - len(values))
     row = dict(zip(REQUEST_FIELDS, (finite_or_none(v) for v in values), strict=True))
+    for key in OPTIONAL:
+        if values[REQUEST_FIELDS.index(key)] is None:
+            del row[key]
     for key in ("ts_start", "ts_end"):
         ts = row[key]
         if type(ts) is float:
@@ -56,6 +65,7 @@ def read_back(values: tuple[object, ...]) -> dict[str, object]:
 
 def test_fields_are_the_contract_order() -> None:
     assert list(REQUEST_FIELDS) == REQUEST_COLUMNS
+    assert REQUEST_COLUMNS[-len(OPTIONAL):] == list(OPTIONAL)  # the optional ones come last
 
 
 floats = st.floats(allow_nan=True, allow_infinity=True)
@@ -68,6 +78,9 @@ typical = st.tuples(
     st.integers(0, 599), st.booleans(), st.none() | texts, texts, texts, st.none() | texts,
     st.none() | st.integers(0, 99), st.none() | floats, st.booleans(), st.none() | texts,
     st.none() | texts, st.none() | texts, st.lists(texts, max_size=3), st.integers(0, 10**6),
+    st.none() | st.floats(0, 1e6).map(lambda x: round(x, 3)),
+    st.none() | st.floats(0, 1e6).map(lambda x: round(x, 3)), st.none() | texts,
+    st.none() | st.integers(0, 99),
 )  # fmt: skip
 
 
@@ -101,7 +114,8 @@ def test_line_of_typical_values_reads_back_as_the_record(values: tuple[object, .
 @given(st.tuples(*[anything] * len(REQUEST_FIELDS)))
 def test_line_of_any_values_reads_back_as_the_record(values: tuple[object, ...]) -> None:
     line = request_line(RequestRecord(*values))  # type: ignore[arg-type]
-    assert list(json.loads(line)) == REQUEST_COLUMNS
+    assert list(json.loads(line)) == list(read_back(values))
+    assert list(read_back(values))[: len(CORE_COLUMNS)] == CORE_COLUMNS
     assert json.loads(line) == read_back(values)
 
 
@@ -175,7 +189,7 @@ def test_write_record_puts_each_line_on_disk_at_once(tmp_path: Path) -> None:
             recorder.write_record(record)
             lines = path.read_bytes().splitlines(keepends=True)
             assert len(lines) == i + 1 and json.loads(lines[-1]) == read_back(astuple(record))
-            assert list(json.loads(lines[-1])) == REQUEST_COLUMNS
+            assert list(json.loads(lines[-1])) == CORE_COLUMNS
         assert recorder.count == 3
     finally:
         recorder.close()
@@ -223,30 +237,40 @@ replies = st.none() | st.lists(
     reply=replies,
     attack=st.none() | st.tuples(texts, texts),
     detector=st.sampled_from([DETECTOR, CUSTOM]),
+    streamed=st.none() | st.tuples(st.floats(0, 1e6) | st.sampled_from([math.nan, 7]),
+                                   st.none() | st.floats(0, 1e6), st.booleans()),
+    session=st.none() | st.tuples(texts, st.integers(0, 10**6)),
 )  # fmt: skip
 def test_writer_line_is_the_general_line(
     ts_start: float, latency_ms: float, status: int, tenant: str, task: str,
     header_values: tuple[str | None, ...], reply: bytes | None, attack: tuple[str, str] | None,
-    detector: LeakDetector,
+    detector: LeakDetector, streamed: tuple[float, float | None, bool] | None,
+    session: tuple[str, int] | None,
 ) -> None:  # fmt: skip
     lines = _Lines()
-    exception = ConnectionRefusedError("refused") if status == 0 else None
+    ttfb, ttft, broke = streamed or (None, None, False)
+    session_id, turn = session or (None, None)
+    exception: BaseException | None = ConnectionRefusedError("refused") if status == 0 else None
+    if broke and status:  # a streamed body broken off
+        exception = ConnectionResetError("reset")
     attack_id, category = attack or (None, None)
     pairs = zip(HEADERS, header_values, strict=True)
     headers = {name: value for name, value in pairs if value is not None}
     leaked = RequestWriter(lines, detector).write(  # type: ignore[arg-type]
         ts_start, latency_ms, status, exception, tenant, task, 7, headers, reply, attack_id,
-        category, "mine",
+        category, "mine", ttfb, ttft, session_id, turn,
     )  # fmt: skip
     record = request_record(
         ts_start=ts_start, ts_end=ts_start + latency_ms / 1000.0, latency_ms=latency_ms,
         status=status, error=error_text(status, exception, reply), tenant=tenant, task=task,
         user=7, headers=headers, reply=reply,
         detector=detector, attack_id=attack_id, attack_category=category,
-        client_request_id="mine",
+        client_request_id="mine", ttfb_ms=ttfb, ttft_ms=ttft, session=session_id, turn=turn,
     )  # fmt: skip
     assert lines.lines == [request_line(record)]
     assert leaked == record.leaked_canaries
+    if broke and 200 <= status < 300:
+        assert not record.ok and record.error == "ConnectionReset"
 
 
 def test_writer_reports_leaks_and_writes_numbers_json_lacks_as_null() -> None:

@@ -89,7 +89,11 @@ def test_records_appear_while_the_run_goes(single_run: dict[str, Any]) -> None:
 
 def test_record_fields_follow_the_contract(single_run: dict[str, Any]) -> None:
     records = single_run["records"]
-    assert all(list(r) == REQUEST_COLUMNS for r in records)
+    # not streamed: no ttfb_ms / ttft_ms; every request names its session and turn
+    written = [c for c in REQUEST_COLUMNS if c not in ("ttfb_ms", "ttft_ms")]
+    assert all(list(r) == written for r in records)
+    for r in records:
+        assert r["session"].startswith(f"{r['tenant']}-u{r['user']}-s") and 0 <= r["turn"] < 5
     # requests in flight when the run time was up: one per user at most, an honest wait
     cut = [r for r in records if r["error"] == IN_FLIGHT_ERROR]
     assert len(cut) <= 5 and len({r["user"] for r in cut}) == len(cut)
