@@ -11,8 +11,12 @@ import argparse
 import shlex
 from contextlib import AbstractContextManager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from harness.errors import InternalError, ScenarioError, UsageError
+
+if TYPE_CHECKING:
+    from harness.init.api_probe import Exchange
 
 DEFAULT_DIR = Path("chaos")
 MEASURED_REPLIES = 3  # after the preset's first reply: enough to set objectives far from them
@@ -59,11 +63,18 @@ def _parse(args: argparse.Namespace) -> tuple[float, tuple[str, ...]]:
     return timeout, (args.health,) if args.health else CANDIDATES
 
 
+def _streaming(found: Exchange) -> str:
+    if found.stream == "none":
+        return ", not streamed"
+    first = "" if found.first_text_s is None else f", first text after {found.first_text_s:.2f}s"
+    return f", streamed ({found.stream}{first})"
+
+
 def main(args: argparse.Namespace) -> int:
+    from harness.atomic import write_atomic
     from harness.init import api_probe, session, starter
     from harness.init.health import find_health
     from harness.targets.reference import reference_tenants
-    from harness.atomic import write_atomic
 
     timeout, candidates = _parse(args)
     name = starter.scenario_name(args.command, args.url)
@@ -83,8 +94,8 @@ def main(args: argparse.Namespace) -> int:
         health = find_health(agent, candidates, timeout)
         print(f"health: {health.path} answered 200 after {health.after_s:.1f}s", flush=True)
         found, tried = api_probe.find_preset(agent, tenant, args.preset)
-        print(f"api: preset {found.preset} answered {found.answer[:60]}; stream: "
-              f"{found.stream}", flush=True)
+        print(f"api: preset {found.preset} answered HTTP {found.status} with reply text"
+              + _streaming(found), flush=True)
         more = api_probe.measure(agent, found, tenant, MEASURED_REPLIES)
         calls, usd = agent.llm_usage() if agent.llm_usage else (0, 0.0)
     replies = [found, *(e for e in more if e.usable)]

@@ -16,11 +16,11 @@ from dataclasses import dataclass
 import httpx
 
 from harness.errors import StackError
+from harness.init.prompts import PROMPTS
 from harness.init.session import ProbeSession
 from harness.load.api import PRESETS, AgentAPI, StreamMode
 from harness.stack.local import AGENT
 
-PROBE_MESSAGE = "Hello! Please answer in one short sentence: what can you help me with?"
 REQUEST_TIMEOUT_S = 60.0
 
 
@@ -58,11 +58,11 @@ def _stream_mode(response: httpx.Response) -> StreamMode:
 
 
 def exchange(client: httpx.Client, session: ProbeSession, preset: str, stream: StreamMode,
-             tenant: Tenant) -> Exchange:
+             tenant: Tenant, message: str = PROMPTS[0]) -> Exchange:
     """Send one message with `preset` (asking for `stream`); read the reply as it comes."""
     api = AgentAPI(preset=preset, stream=stream)  # type: ignore[arg-type]
     request_id = f"harness-init-{uuid.uuid4().hex[:12]}"
-    rendered = api.render(message=PROBE_MESSAGE, session_id=request_id, tenant=tenant.name,
+    rendered = api.render(message=message, session_id=request_id, tenant=tenant.name,
                           tenant_key=tenant.key, request_id=request_id)
     url = f"{session.base_url}{rendered.path}"
     start = time.perf_counter()
@@ -122,5 +122,6 @@ def measure(session: ProbeSession, found: Exchange, tenant: Tenant,
             replies: int) -> list[Exchange]:
     """`replies` more exchanges like `found`, for the starter's objectives."""
     with httpx.Client(timeout=REQUEST_TIMEOUT_S) as client:
-        return [exchange(client, session, found.preset, found.stream, tenant)
-                for _ in range(replies)]
+        return [exchange(client, session, found.preset, found.stream, tenant,
+                         PROMPTS[(i + 1) % len(PROMPTS)])
+                for i in range(replies)]

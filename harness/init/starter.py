@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness.init.prompts import PROMPTS
 from harness.scenario import Scenario, format_duration, parse_scenario
 from harness.scenario.schema import LoadSpec
 
@@ -30,13 +31,8 @@ URL_FAULTS = (
     (20.0, 20.0, 'target: agent, kind: latency, latency_ms: 1000, jitter_ms: 250, '
                  'name: "slow network in front of the agent"'),
 )
+COST_ROOM = 3.0  # a runaway loop in a sixth of the run multiplies the mean far more
 SLOW_MODEL_ROOM_S = 4.0  # slow model: 1 s per LLM call, for up to four calls of a reply
-PROMPTS = (  # the starter's own traffic, used when `load.prompts` exists; replace with yours
-    "Hello! What can you help me with?",
-    "Summarise in two sentences what you would need from me to get started.",
-    "I asked you something earlier and the answer was wrong. Can you check again?",
-    "Give me three options and recommend one.",
-)
 _LADDER_S = (0.25, 0.5, 0.75, 1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10, 12, 15, 20, 25, 30, 45, 60)
 
 
@@ -73,10 +69,13 @@ def scenario_name(command: str | None, url: str | None) -> str:
     """A slug from the agent's command (its script or module) or URL port."""
     if command:
         words = command.split()
-        stem = next((w for w in words if w.endswith(".py")), None)
-        if stem is None and "-m" in words[:-1]:
+        script = next((w for w in words if w.endswith(".py")), None)
+        if script is not None:
+            stem = Path(script).stem
+        elif "-m" in words[:-1]:
             stem = words[words.index("-m") + 1]
-        stem = Path(stem or words[0]).stem.split(":")[0]
+        else:
+            stem = Path(words[0]).name
     else:
         stem = f"agent-{(url or '').rsplit(':', 1)[-1].strip('/')}"
     slug = re.sub(r"[^a-z0-9]+", "-", stem.lower()).strip("-")
@@ -143,7 +142,7 @@ def _slos_block(f: Findings) -> list[str]:
         ttft = round_up_s(max(0.5, 3 * f.first_token_s))
         lines.append(f'  ttft_p95[during=baseline]: "<= {format_duration(ttft)}"')
     if f.cost_per_reply_usd:
-        lines.append(f'  cost_per_request: "<= {round_up_usd(5 * f.cost_per_reply_usd)}"')
+        lines.append(f'  cost_per_request: "<= {round_up_usd(COST_ROOM * f.cost_per_reply_usd)}"')
     elif f.command is not None:
         lines.append("  # no cost_per_request: the probe's replies made no call to the fake "
                      "LLM (does your client read ANTHROPIC_BASE_URL?)")
