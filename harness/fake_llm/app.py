@@ -507,7 +507,7 @@ class FakeLLMApp:
 
     def _row(self, call: CallInfo) -> dict[str, Any]:
         usage = call.usage or _NO_USAGE
-        # Built literally, in the contract's field order (see ledger.ROW_FIELDS).
+        # Built literally, in the declared order (harness.records.LedgerRow, ledger.ROW_FIELDS).
         return {
             "ts": time.time(),
             "request_id": call.request_id,

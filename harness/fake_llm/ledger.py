@@ -8,28 +8,10 @@ from json.encoder import encode_basestring_ascii
 from pathlib import Path
 from typing import IO, Any
 
-# Field order of a row, as docs/contracts.md lists it.
-ROW_FIELDS = (
-    "ts",
-    "request_id",
-    "correlation_id",
-    "trace_id",
-    "tenant",
-    "model",
-    "region",
-    "stream",
-    "status",
-    "error_type",
-    "input_tokens",
-    "output_tokens",
-    "cache_creation_input_tokens",
-    "cache_read_input_tokens",
-    "cost_usd",
-    "latency_ms",
-    "stop_reason",
-    "tool_calls",
-    "upstream",
-)
+from harness.records import LLM_CALL_COLUMNS
+
+# Field order of a row: the declared record (harness.records.LedgerRow, docs/contracts.md).
+ROW_FIELDS = tuple(LLM_CALL_COLUMNS)
 # The fields a RowTemplate fixes: all but the first five (ts, the ids, tenant) and latency_ms.
 _LATENCY = ROW_FIELDS.index("latency_ms")
 _HEAD = ROW_FIELDS[5:_LATENCY]

@@ -9,16 +9,11 @@ the messages, and the costlier ones are skipped by a substring test on the raw b
 
 from __future__ import annotations
 
-import typing
 from typing import Any
-
-from anthropic.types import message_count_tokens_params, message_create_params
-from anthropic.types.anthropic_beta_param import AnthropicBetaParam
-from anthropic.types.beta import message_count_tokens_params as beta_count_params
-from anthropic.types.beta import message_create_params as beta_create_params
 
 from harness.fake_llm.errors import invalid
 from harness.fake_llm.pricing import ModelInfo
+from harness.fake_llm.sdk_snapshot import snapshot
 
 V2023 = "2023-06-01"
 V2026 = "2026-10-21"
@@ -28,15 +23,13 @@ SAMPLING = ("temperature", "top_p", "top_k")
 MAX_BREAKPOINTS = 4
 
 
-def _keys(params: Any) -> frozenset[str]:
-    return frozenset(params.__required_keys__ | params.__optional_keys__) - {"betas"}
-
-
-# The top-level fields of a request, from the SDK's own request types (so they follow it).
-_CREATE = _keys(message_create_params.MessageCreateParamsStreaming)
-_COUNT = _keys(message_count_tokens_params.MessageCountTokensParams)
-_BETA_CREATE = _keys(beta_create_params.MessageCreateParamsStreaming)
-_BETA_COUNT = _keys(beta_count_params.MessageCountTokensParams)
+# The top-level fields of a request, from the SDK's own request types (so they follow it;
+# snapshotted, see sdk_snapshot).
+_SDK = snapshot()
+_CREATE = frozenset(_SDK["create"])
+_COUNT = frozenset(_SDK["count_tokens"])
+_BETA_CREATE = frozenset(_SDK["beta_create"])
+_BETA_COUNT = frozenset(_SDK["beta_count_tokens"])
 ALLOWED: dict[tuple[bool, bool, bool], frozenset[str]] = {
     # (count_tokens, beta endpoint, 2023-06-01 sampling fields allowed)
     (count, beta, old): base | (frozenset(SAMPLING) if old else frozenset())
@@ -48,7 +41,7 @@ ALLOWED: dict[tuple[bool, bool, bool], frozenset[str]] = {
     ]
 }
 # Beta names the API knows: the SDK's AnthropicBetaParam literal.
-BETAS = frozenset(typing.get_args(typing.get_args(AnthropicBetaParam)[1]))
+BETAS = frozenset(_SDK["betas"])
 
 
 def check_headers(version: str | None, beta: str | None) -> str:

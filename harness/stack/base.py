@@ -50,7 +50,8 @@ class StackConfig:
     target: Target
     seed: int = 1
     restart_delay_s: float = 0.5
-    start_timeout_s: float = 60.0
+    # A bound, not a wait: at load 16 on 2 cores a fake LLM once took > 60 s to start.
+    start_timeout_s: float = 120.0
     prometheus: bool = False  # a real Prometheus scraping the agent, with the SLO alert rules
     tools_store: str | None = None  # tenant store URL for the tool server (postgresql://...)
     # Health probes of the dependencies during the run; this many failures in a row (or an

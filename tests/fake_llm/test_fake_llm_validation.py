@@ -224,3 +224,11 @@ def test_ledger_records_the_traceparent(
     client.messages.create(model=SONNET, max_tokens=20, messages=ASK, extra_headers=headers)
     for row in llm.ledger():  # the second call is memoised: its row comes from a template
         assert (row["trace_id"], row["correlation_id"]) == (trace, correlation)
+
+
+def test_the_snapshotted_request_vocabulary_is_the_installed_sdks() -> None:
+    # The fake reads sdk_fields.json instead of importing the SDK; after an SDK upgrade run
+    # `python harness/fake_llm/sdk_snapshot.py`.
+    from harness.fake_llm import sdk_snapshot
+
+    assert sdk_snapshot.snapshot() == sdk_snapshot.from_sdk()
