@@ -109,3 +109,20 @@ def test_a_command_with_quotes_survives_the_yaml() -> None:
     command = """python -c 'import a; a.run("x")' --port {port}"""
     _, scenario = starter_scenario(_findings(command=command), "q", 60, "q.yaml")
     assert scenario.agent.command == command
+
+
+def test_the_starter_load_config_builds_for_borrowed_reference_tenants(tmp_path: Path) -> None:
+    """An own agent without `tenants` borrows the reference ones; load sent by only some of
+    them must not carry the data of the others (the load refuses unknown tenants)."""
+    from harness.load.config import LoadConfig
+    from harness.targets import load_fields, target_for
+
+    _, scenario = starter_scenario(_findings(), "my-agent", 60, "my-agent.yaml")
+    target = target_for(scenario.agent, "own", scenario.seed)
+    senders = list(scenario.load.tenants)
+    fields = load_fields(target, senders)
+    assert set(fields["order_ids"]) == set(senders) == {"acme", "globex"}
+    assert "initech" in fields["canaries"]  # a leak into a silent tenant still counts
+    keys = {name: t.key for name, t in target.tenants().items() if name in senders}
+    LoadConfig(target_url="http://127.0.0.1:9", users=1, spawn_rate=1, run_time_s=1, seed=1,
+               tenants=keys, records_dir=tmp_path, **fields)
