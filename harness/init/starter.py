@@ -123,6 +123,9 @@ def _faults_block(f: Findings) -> list[str]:
         lines.append(f"  - {{at: {format_duration(at)}, for: {format_duration(span)}, {body}}}")
     end = faults[-1][0] + faults[-1][1]
     lines.append(f"  # {format_duration(end)}-{format_duration(DURATION_S)}: recovery")
+    if f.command is not None:
+        lines.append("  # (the loop bites only an agent that offers the model tools; add your "
+                     "own faults: harness/faults/README.md)")
     if f.command is None:
         lines += ["  # LLM faults (an API hiccup, a slow model, a runaway loop) reach an agent "
                   "only through",
