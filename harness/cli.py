@@ -28,6 +28,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "compare": ("harness.commands.compare", "render two runs side by side"),
     "gate": ("harness.commands.gate", "candidate vs baseline, same chaos; exit 1 if worse"),
     "serve": ("harness.commands.serve", "serve one component: fake-llm, toxiproxy"),
+    "init": ("harness.commands.init", "probe your agent and write a starter scenario for it"),
 }
 
 

@@ -38,7 +38,10 @@ class _OwnAgent:
         return dict(self.known_tenants)
 
     def load_data(self, tenants: list[str]) -> dict[str, Any]:
-        return dict(self.extra_load_data)
+        # Only the tenants that send load: the load refuses data of tenants it does not know.
+        wanted = set(tenants)
+        return {key: {t: v for t, v in value.items() if t in wanted}
+                for key, value in self.extra_load_data.items()}
 
     def auto_rollback(self) -> bool:
         return False
