@@ -37,10 +37,10 @@ CASES = [
 
 def without_retries(path: Path, out: Path) -> Path:
     text = path.read_text(encoding="utf-8")
-    agent_command = '.py --port {port}"'
+    agent_command = f'agents/{path.stem}.py --port {{port}}"'  # not an upstream's command
     assert text.count(agent_command) == 1, f"{path}: one agent command expected"
     copy = out / path.name
-    copy.write_text(text.replace(agent_command, '.py --port {port} --retries 0"'),
+    copy.write_text(text.replace(agent_command, agent_command[:-1] + ' --retries 0"'),
                     encoding="utf-8")
     return copy
 

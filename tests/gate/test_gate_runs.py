@@ -82,11 +82,12 @@ def test_the_same_runs_read_backwards_are_an_improvement(ab):
     backwards = judge(load_scenario(HICCUP), WEAK, "hardened", runs)
     rows = {r.slo: r for r in backwards.rows}
     assert rows["availability"].verdict == "improved", rows["availability"].why
-    # The overall verdict may also say the (hardened) candidate missed an absolute objective on
-    # this busy run; what reading backwards must never give is a regression.
-    assert backwards.verdict in ("improved", "inconclusive", "misses objectives"), [
-        r.why for r in backwards.rows]
-    assert "regressed" not in {r.verdict for r in backwards.rows}
+    # Retrying is what buys that availability: backwards, the candidate (with retries) makes
+    # more LLM calls per request, a real regression of retry_amplification and of nothing else.
+    regressed = {r.slo for r in backwards.rows if r.verdict == "regressed"}
+    assert regressed <= {"retry_amplification"}, [r.why for r in backwards.rows]
+    assert backwards.verdict in ("improved", "regressed", "inconclusive", "misses objectives")
+    assert (backwards.verdict == "regressed") == bool(regressed), backwards.verdict
 
 
 @pytest.mark.timeout(1500)
