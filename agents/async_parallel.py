@@ -12,11 +12,9 @@ from typing import Any
 
 import anthropic
 from common import (
-    MAX_TURNS,
-    MODEL,
-    SYSTEM,
     ChatIn,
     ChatOut,
+    answer_with_tools,
     new_app,
     parse_args,
     require_key,
@@ -40,27 +38,15 @@ async def call_tool(use: anthropic.types.ToolUseBlock) -> dict[str, Any]:
             "is_error": is_error}
 
 
-async def answer(message: str) -> ChatOut:
-    messages: list[dict[str, Any]] = [{"role": "user", "content": message}]
-    called: list[str] = []
-    for _ in range(MAX_TURNS):
-        reply = await client.messages.create(model=MODEL, max_tokens=1024, system=SYSTEM,
-                                             tools=TOOLS, messages=messages)
-        messages.append({"role": "assistant", "content": reply.content})
-        uses = [block for block in reply.content if block.type == "tool_use"]
-        if reply.stop_reason != "tool_use" or not uses:
-            text = "".join(block.text for block in reply.content if block.type == "text")
-            return ChatOut(reply=text, tools=called)
-        called.extend(use.name for use in uses)
-        results = await asyncio.gather(*(call_tool(use) for use in uses))
-        messages.append({"role": "user", "content": list(results)})
-    return ChatOut(reply="I could not finish that within my tool budget.", tools=called)
+async def call_tools(uses: list[anthropic.types.ToolUseBlock]) -> list[dict[str, Any]]:
+    """All of a turn's tool calls at once."""
+    return list(await asyncio.gather(*(call_tool(use) for use in uses)))
 
 
 @app.post("/v1/chat")
 async def chat(body: ChatIn, _key: str = Depends(require_key)) -> ChatOut:
     try:
-        return await answer(body.message)
+        return await answer_with_tools(client, body.message, TOOLS, call_tools)
     except anthropic.APIError as exc:
         raise upstream_failed(exc) from exc
 

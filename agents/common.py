@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import argparse
 import os
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
 
 import uvicorn
 from fastapi import FastAPI, Header, HTTPException
@@ -58,6 +60,30 @@ def require_key(x_api_key: str | None = Header(default=None)) -> str:
 def upstream_failed(exc: Exception) -> HTTPException:
     """An LLM or dependency call that failed for good: the user gets a 503 naming it."""
     return HTTPException(status_code=503, detail=f"{type(exc).__name__}: {exc}"[:300])
+
+
+RunToolUses = Callable[[list[Any]], Awaitable[Sequence[dict[str, Any]]]]
+"""Runs one turn's `tool_use` blocks, returning their `tool_result` blocks in order."""
+
+
+async def answer_with_tools(client: Any, message: str, tools: list[dict[str, Any]],
+                            run_uses: RunToolUses) -> ChatOut:
+    """The async agents' tool loop on the Messages API: ask; while the model asks for tools,
+    run them with `run_uses` and send the results back; answer with its text, or give up
+    after MAX_TURNS round trips."""
+    messages: list[dict[str, Any]] = [{"role": "user", "content": message}]
+    called: list[str] = []
+    for _ in range(MAX_TURNS):
+        reply = await client.messages.create(model=MODEL, max_tokens=1024, system=SYSTEM,
+                                             tools=tools, messages=messages)
+        messages.append({"role": "assistant", "content": reply.content})
+        uses = [block for block in reply.content if block.type == "tool_use"]
+        if reply.stop_reason != "tool_use" or not uses:
+            text = "".join(block.text for block in reply.content if block.type == "text")
+            return ChatOut(reply=text, tools=called)
+        called.extend(use.name for use in uses)
+        messages.append({"role": "user", "content": list(await run_uses(uses))})
+    return ChatOut(reply="I could not finish that within my tool budget.", tools=called)
 
 
 def serve(app: FastAPI, args: argparse.Namespace) -> None:

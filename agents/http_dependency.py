@@ -18,11 +18,9 @@ from typing import Any
 import anthropic
 import httpx
 from common import (
-    MAX_TURNS,
-    MODEL,
-    SYSTEM,
     ChatIn,
     ChatOut,
+    answer_with_tools,
     new_app,
     parse_args,
     require_key,
@@ -72,35 +70,23 @@ async def search_customers(query: str) -> str:
     raise CRMUnavailable(f"CRM unreachable after {args.retries + 1} attempts: {last!r}")
 
 
-async def answer(message: str) -> ChatOut:
-    messages: list[dict[str, Any]] = [{"role": "user", "content": message}]
-    called: list[str] = []
-    for _ in range(MAX_TURNS):
-        reply = await client.messages.create(model=MODEL, max_tokens=1024, system=SYSTEM,
-                                             tools=TOOLS, messages=messages)
-        messages.append({"role": "assistant", "content": reply.content})
-        uses = [block for block in reply.content if block.type == "tool_use"]
-        if reply.stop_reason != "tool_use" or not uses:
-            text = "".join(block.text for block in reply.content if block.type == "text")
-            return ChatOut(reply=text, tools=called)
-        results = []
-        for use in uses:
-            called.append(use.name)
-            if use.name == "search_customers":
-                content = await search_customers(str(dict(use.input).get("query", "")))
-                results.append({"type": "tool_result", "tool_use_id": use.id,
-                                "content": content})
-            else:
-                results.append({"type": "tool_result", "tool_use_id": use.id,
-                                "content": f"unknown tool {use.name!r}", "is_error": True})
-        messages.append({"role": "user", "content": results})
-    return ChatOut(reply="I could not finish that within my tool budget.", tools=called)
+async def call_tools(uses: list[anthropic.types.ToolUseBlock]) -> list[dict[str, Any]]:
+    """A turn's tool calls one after the other (each may wait out a CRM outage)."""
+    results = []
+    for use in uses:
+        if use.name == "search_customers":
+            content = await search_customers(str(dict(use.input).get("query", "")))
+            results.append({"type": "tool_result", "tool_use_id": use.id, "content": content})
+        else:
+            results.append({"type": "tool_result", "tool_use_id": use.id,
+                            "content": f"unknown tool {use.name!r}", "is_error": True})
+    return results
 
 
 @app.post("/v1/chat")
 async def chat(body: ChatIn, _key: str = Depends(require_key)) -> ChatOut:
     try:
-        return await answer(body.message)
+        return await answer_with_tools(client, body.message, TOOLS, call_tools)
     except (anthropic.APIError, CRMUnavailable) as exc:
         raise upstream_failed(exc) from exc
 
