@@ -12,12 +12,8 @@ from harness.fake_llm import FakeLLMServer
 
 @pytest.fixture
 def llm() -> Iterator[FakeLLMServer]:
-    server = FakeLLMServer(region="us", seed=1)
-    server.start()
-    try:
+    with FakeLLMServer(region="us", seed=1) as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture

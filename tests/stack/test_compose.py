@@ -19,7 +19,7 @@ import tarfile
 import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -37,6 +37,7 @@ from harness.stack.compose import (
     compose_command,
     resolve_compose_files,
 )
+from tests.http_thread import serving
 
 PROJECT = "agent-chaos"
 API = "1.44"
@@ -180,15 +181,8 @@ def _handler(engine: Engine) -> type[BaseHTTPRequestHandler]:
 @pytest.fixture
 def engine() -> Iterator[tuple[Engine, str]]:
     state = Engine()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield state, f"tcp://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with serving(_handler(state)) as port:
+        yield state, f"tcp://127.0.0.1:{port}"
 
 
 @pytest.fixture
@@ -253,15 +247,8 @@ def health_server() -> Iterator[tuple[dict[str, int], str]]:
             self.send_header("Content-Length", "0")
             self.end_headers()
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Health)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield answer, f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with serving(Health) as port:
+        yield answer, f"http://127.0.0.1:{port}"
 
 
 def test_wait_healthy_probes_the_health_url_not_dockers_last_check(engine, stack,

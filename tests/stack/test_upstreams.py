@@ -7,7 +7,6 @@ import http.server
 import os
 import signal
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,6 +22,7 @@ from harness.stack.base import RigFailure, StackConfig
 from harness.stack.local import LocalStack, proxied_url, upstream_process
 from harness.targets import Upstream
 from harness.targets.own import CommandTarget
+from tests.http_thread import serving
 from tests.stack.upstream_programs import AGENT, UPSTREAM
 
 pytestmark = pytest.mark.integration
@@ -57,14 +57,8 @@ def running_upstream() -> Iterator[str]:
             self.end_headers()
             self.wfile.write(body)
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/api"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(Handler) as port:
+        yield f"http://127.0.0.1:{port}/api"
 
 
 def _agent(programs: dict[str, Path], **upstreams: Upstream) -> CommandTarget:

@@ -24,12 +24,8 @@ AGENT = Path(__file__).with_name("correlated_agent.py")
 
 @pytest.fixture
 def llm() -> Iterator[FakeLLMServer]:
-    server = FakeLLMServer(region="us", seed=1)
-    server.start()
-    try:
+    with FakeLLMServer(region="us", seed=1) as server:
         yield server
-    finally:
-        server.stop()
 
 
 def _agent(tmp_path: Path, llm: FakeLLMServer, *args: str) -> ManagedProcess:
