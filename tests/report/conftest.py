@@ -32,7 +32,9 @@ def run_copy(runs: dict[str, Path], tmp_path: Path):
     return copy
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: the sync API keeps an asyncio loop running in the main thread
+# while it is open, and a later test's `asyncio.run` in the same worker would then fail.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     if not Path(CHROMIUM).exists():
         skip_or_fail(f"{CHROMIUM} not installed (apt-get install -y chromium)")

@@ -1,0 +1,21 @@
+"""Checks every test of the suite shares."""
+
+from __future__ import annotations
+
+import asyncio.events
+from collections.abc import Iterator
+
+import pytest
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    """A test must not leave an asyncio loop running in the main thread: every later test of
+    that worker calling `asyncio.run` fails then, far from the cause (Playwright's sync API
+    does this while it is open, so only the tests sharing its `browser` may follow it)."""
+    yield
+    if asyncio.events._get_running_loop() is None:
+        return
+    if nextitem is not None and "browser" in getattr(nextitem, "fixturenames", ()):
+        return
+    raise AssertionError(f"{item.nodeid} left an asyncio event loop running in the main thread")
