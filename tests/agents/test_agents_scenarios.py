@@ -48,7 +48,7 @@ def without_retries(path: Path, out: Path) -> Path:
 def start_run(scenario: Path, out: Path) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "harness", "run", str(scenario), "--time-scale", TIME_SCALE,
-         "--out", str(out), "--quiet", "--no-prometheus"],
+         "--out", str(out), "--quiet", "--no-prometheus", "--no-report"],
         cwd=REPO, env=suite_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
