@@ -24,6 +24,8 @@
 #   REBUILD_BASE=1                      redo the debootstrap base images
 #   COMPOSE_CPU_SHARES=8192             CPU weight of our own dockerd's containers, together
 #                                       (deploy/ci/dockerd.sh; 0 = Docker's default, 1024)
+#   COMPOSE_IMAGES_ONLY=1               stop after step 3 (.ci/run builds the images while the
+#                                       unit tests run, then runs the stack on a quiet machine)
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -143,6 +145,10 @@ export POD_IMAGE=local/pause:3.10 TOXIPROXY_IMAGE=local/toxiproxy:2.12.0 \
 step "the project's images (docker compose build)"
 compose config --no-interpolate --quiet   # the file stays valid for tools that do not interpolate
 compose build >"$WORK/logs/compose-build.log" 2>&1 || { tail -40 "$WORK/logs/compose-build.log"; exit 1; }
+if [ "${COMPOSE_IMAGES_ONLY:-0}" = 1 ]; then
+  step "images built (COMPOSE_IMAGES_ONLY=1: no stack, no scenarios)"
+  exit 0
+fi
 
 # -- 4. the stack once, by hand ----------------------------------------------------------------
 step "docker compose up -d --wait"
