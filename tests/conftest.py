@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio.events
+import asyncio
 from collections.abc import Iterator
 
 import pytest
@@ -14,7 +14,9 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> 
     that worker calling `asyncio.run` fails then, far from the cause (Playwright's sync API
     does this while it is open, so only the tests sharing its `browser` may follow it)."""
     yield
-    if asyncio.events._get_running_loop() is None:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:  # none running: the normal case
         return
     if nextitem is not None and "browser" in getattr(nextitem, "fixturenames", ()):
         return
@@ -22,9 +24,10 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> 
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Slow tests first, then those that start processes, then the rest: under xdist the long
-    ones start early on both workers and the short ones fill in at the end (in file order, one
-    worker idled for 3.5 min of a 16-min run while the other finished the A/A gate)."""
+    """Slow tests first, then those that start processes, then the rest: with xdist's
+    `--dist worksteal` the long ones start early and an idle worker takes the short ones
+    queued behind them (in file order with `--dist load`, one worker idled for 3.5 min of a
+    16-min run while the other finished the A/A gate)."""
 
     def rank(item: pytest.Item) -> int:
         if item.get_closest_marker("slow"):
