@@ -36,9 +36,9 @@ lint: $(STAMP)
 # the parallel ones, alone. The scenario items run two at a time: all 26 verdicts held with
 # two, also beside one and two busy-looping processes (5.1, 5.6 and 6.5 min here, 2026-12-02).
 test: bytecode lint
-	$(BIN)/pytest -p no:cacheprovider -n 2 --dist worksteal --timeout 300 --durations 30 -m "not solo" tests
+	$(BIN)/pytest -p no:cacheprovider -n 3 --dist worksteal --timeout 300 --durations 30 -m "not solo" tests
 	$(BIN)/pytest -p no:cacheprovider --timeout 300 -m solo tests
-	$(BIN)/pytest -p no:cacheprovider -n 2 --timeout 600 --durations 10 scenarios/ --harness-time-scale 0.25 --harness-out reports/ci
+	$(BIN)/pytest -p no:cacheprovider -n 3 --timeout 600 --durations 10 scenarios/ --harness-time-scale 0.25 --harness-out reports/ci
 
 # The compose stack for real, without an image registry (as root; see docs/compose.md).
 compose-test: $(STAMP)
