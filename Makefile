@@ -33,8 +33,10 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 
 # Tests marked `solo` need the machine to themselves (a rate they must reach): they run after
-# the parallel ones, alone. The scenario items run two at a time: all 26 verdicts held with
-# two, also beside one and two busy-looping processes (5.1, 5.6 and 6.5 min here, 2026-12-02).
+# the parallel ones, alone. Three workers on 2 cores: a run mostly waits (think times, faults),
+# and with two the cores sat idle 30-45 % of the unit stage. Everything stayed green with three
+# beside a busy-looping process (unit 8.9 min, scenarios 3.6 min here, 2026-12-02); with two,
+# the 26 scenario verdicts had held beside one and two such processes.
 test: bytecode lint
 	$(BIN)/pytest -p no:cacheprovider -n 3 --dist worksteal --timeout 300 --durations 30 -m "not solo" tests
 	$(BIN)/pytest -p no:cacheprovider --timeout 300 -m solo tests
