@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml
 # (the reference agent starts in 1.5 s instead of 2.4). The tree's own sources are compiled
 # on each call (compileall skips what is up to date).
 bytecode: $(STAMP)
-	$(BIN)/python -m compileall -q -j 0 harness reference_agent agents tests scenarios bench > /dev/null
+	$(BIN)/python -m compileall -q -j 0 harness reference_agent agents tests scenarios bench
 
 # A representative subset of the incident library, naive and hardened; prints the suite index.
 DEMO_SCENARIOS ?= scenarios/runaway-loop.yaml scenarios/claude-api-hiccup.yaml scenarios/poisoned-kb.yaml scenarios/the-47k-bill.yaml
